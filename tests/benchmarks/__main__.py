@@ -1,0 +1,194 @@
+"""``make bench``: run every bench module, then print one table and the machine.
+
+Each module runs in its own interpreter so that process-wide state one of them sets
+(the global OpenTelemetry tracer provider, imported adapters, warmed caches) cannot
+speed up or slow down another; inside a module the compared variants run side by side.
+
+    python -m tests.benchmarks                      # all modules, table on stdout
+    python -m tests.benchmarks --markdown tests/benchmarks/RESULTS.md
+    python -m tests.benchmarks --only bench_client bench_import
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from typing import Any
+
+MODULES = [
+    "bench_import",
+    "bench_client",
+    "bench_server",
+    "bench_langchain",
+    "bench_llama_index",
+    "bench_tracing",
+]
+PACKAGES = [
+    "humanloop-core",
+    "humanloop",
+    "httpx",
+    "pydantic",
+    "opentelemetry-api",
+    "opentelemetry-sdk",
+    "fastapi",
+    "uvicorn",
+    "langchain-core",
+    "langchain-openai",
+    "llama-index-core",
+    "llama-index-llms-openai",
+]
+Row = dict[str, Any]
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gb() -> str:
+    try:
+        import psutil
+
+        return f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM"
+    except ImportError:
+        return "RAM unknown"
+
+
+def machine() -> list[str]:
+    """The facts a reader needs to compare these figures with their own."""
+    versions = []
+    for name in PACKAGES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    return [
+        f"CPU: {_cpu_model()}, {os.cpu_count()} logical cores, {_memory_gb()}",
+        f"OS: {platform.system()} {platform.release()} ({platform.machine()})",
+        f"Python: {platform.python_implementation()} {platform.python_version()}",
+        "Packages: " + ", ".join(versions),
+    ]
+
+
+def _run_child(module: str, out_path: str) -> None:
+    """Inside the child interpreter: run one module and write its rows as JSON."""
+    mod = importlib.import_module(f"tests.benchmarks.{module}")
+    rows = mod.run()
+    with open(out_path, "w", encoding="utf-8") as fh:
+        json.dump(rows, fh)
+
+
+def _run_module(module: str) -> tuple[list[Row], str]:
+    """Run one module in a fresh interpreter; returns (rows, note)."""
+    if importlib.util.find_spec(f"tests.benchmarks.{module}") is None:
+        return [], "not written yet, skipped"
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
+        out_path = tmp.name
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.benchmarks", "--child", module, out_path],
+            stdout=sys.stderr,  # the module's own progress lines stay visible, off the table
+        )
+        elapsed = time.perf_counter() - started
+        if proc.returncode != 0:
+            return [], f"FAILED (exit {proc.returncode}) after {elapsed:.0f} s; see its output above"
+        with open(out_path, encoding="utf-8") as fh:
+            rows: list[Row] = json.load(fh)
+        return rows, f"{len(rows)} rows in {elapsed:.0f} s"
+    finally:
+        os.unlink(out_path)
+
+
+def _fmt_value(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def _cells(module: str, r: Row) -> list[str]:
+    ratio = r.get("ratio")
+    return [
+        module.removeprefix("bench_"),
+        str(r["name"]),
+        f"{_fmt_value(float(r['value']))} {r['unit']}",
+        f"{ratio:.2f}x" if isinstance(ratio, (int, float)) else "",
+        str(r.get("target", "")),
+    ]
+
+
+HEADER = ["suite", "measure", "value", "ratio", "target"]
+
+
+def text_table(results: list[tuple[str, list[Row]]]) -> str:
+    lines = [HEADER] + [_cells(m, r) for m, rows in results for r in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
+    out = []
+    for n, line in enumerate(lines):
+        out.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def markdown(results: list[tuple[str, list[Row]]], notes: dict[str, str]) -> str:
+    out = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    for module, rows in results:
+        for r in rows:
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(module, r)) + " |")
+    skipped = [f"- {m}: {n}" for m, n in notes.items() if "rows in" not in n]
+    return "\n".join(
+        ["## Benchmarks", "", *out, "", "Machine:", "", *[f"- {line}" for line in machine()], "", *skipped, ""]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
+    parser.add_argument("--only", nargs="+", choices=MODULES, help="run only these modules")
+    parser.add_argument("--markdown", metavar="PATH", help="also write the table as markdown")
+    parser.add_argument("--child", nargs=2, metavar=("MODULE", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _run_child(*args.child)
+        return 0
+    results: list[tuple[str, list[Row]]] = []
+    notes: dict[str, str] = {}
+    for module in args.only or MODULES:
+        print(f"== {module} ...", file=sys.stderr, flush=True)
+        rows, notes[module] = _run_module(module)
+        print(f"== {module}: {notes[module]}", file=sys.stderr, flush=True)
+        results.append((module, rows))
+    print()
+    print(text_table(results))
+    print()
+    for module, note in notes.items():
+        print(f"{module}: {note}")
+    print()
+    print("ratio = cost relative to the suite's baseline row (time, memory or 1/throughput); lower is better.")
+    print("\n".join(machine()))
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as fh:
+            fh.write(markdown(results, notes))
+        print(f"\nmarkdown written to {args.markdown}")
+    return 1 if any("FAILED" in n for n in notes.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
