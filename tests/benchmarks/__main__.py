@@ -142,7 +142,7 @@ def text_table(results: list[tuple[str, list[Row]]]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
     out = []
     for n, line in enumerate(lines):
-        out.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+        out.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -30,6 +31,8 @@ EVENTS = 200
 TEXT = "The quick brown fox jumps over the lazy dog. " * 4
 MESSAGES = [{"role": "user", "content": "Tell me about foxes."}]
 NOW = "2026-01-01T00:00:00Z"
+# (one non-streamed call, one whole stream returning its event count)
+Variant = tuple[Callable[[], Any], Callable[[], int]]
 
 
 def _prompt() -> dict[str, Any]:
@@ -84,7 +87,7 @@ def mock_transport(call: bytes, stream: bytes) -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
-def _raw(transport: httpx.MockTransport) -> tuple[Callable[[], Any], Callable[[], Any]]:
+def _raw(transport: httpx.MockTransport) -> Variant:
     http = httpx.Client(transport=transport, base_url=BASE_URL, headers={"X-API-KEY": "k"})
     payload = {"path": "bench/assistant", "messages": MESSAGES}
 
@@ -103,35 +106,27 @@ def _raw(transport: httpx.MockTransport) -> tuple[Callable[[], Any], Callable[[]
     return call, stream
 
 
-def _ours(transport: httpx.MockTransport) -> tuple[Callable[[], Any], Callable[[], Any]]:
+def _sdk_variant(call: Callable[..., Any], stream: Callable[..., Iterable[Any]]) -> Variant:
+    """The two timed closures for an SDK, given its call and streaming-call methods."""
+    kwargs = {"path": "bench/assistant", "messages": MESSAGES}
+    return (lambda: call(**kwargs)), (lambda: sum(1 for _ in stream(**kwargs)))
+
+
+def _ours(transport: httpx.MockTransport) -> Variant:
     from humanloop_core import Humanloop
 
     client = Humanloop(api_key="k", base_url=BASE_URL, http_client=httpx.Client(transport=transport))
-
-    def call() -> Any:
-        return client.prompts.call(path="bench/assistant", messages=MESSAGES)
-
-    def stream() -> int:
-        return sum(1 for _ in client.prompts.call(path="bench/assistant", messages=MESSAGES, stream=True))
-
-    return call, stream
+    return _sdk_variant(client.prompts.call, partial(client.prompts.call, stream=True))
 
 
-def _official(transport: httpx.MockTransport) -> tuple[Callable[[], Any], Callable[[], Any]]:
+def _official(transport: httpx.MockTransport) -> Variant:
     from humanloop import Humanloop as Official
 
     client = Official(api_key="k", base_url=BASE_URL, httpx_client=httpx.Client(transport=transport))
-
-    def call() -> Any:
-        return client.prompts.call(path="bench/assistant", messages=MESSAGES)
-
-    def stream() -> int:
-        return sum(1 for _ in client.prompts.call_stream(path="bench/assistant", messages=MESSAGES))
-
-    return call, stream
+    return _sdk_variant(client.prompts.call, client.prompts.call_stream)
 
 
-def _check(variants: dict[str, tuple[Callable[[], Any], Callable[[], Any]]]) -> None:
+def _check(variants: dict[str, Variant]) -> None:
     """Every variant must really parse the bytes, or the comparison means nothing."""
     for name, (call, stream) in variants.items():
         events = stream()
@@ -163,6 +158,11 @@ def run(loops: int = 200, repeats: int = 9) -> list[Row]:
     return rows
 
 
+def _repeat(fn: Callable[[], Any], n: int) -> None:
+    for _ in range(n):
+        fn()
+
+
 def profile() -> None:
     """cProfile of this client's call and stream paths, sorted by own time."""
     import cProfile
@@ -172,7 +172,7 @@ def profile() -> None:
     call, stream = _ours(transport)
     for label, fn, n in (("prompts.call", call, 2000), ("stream", stream, 100)):
         prof = cProfile.Profile()
-        prof.runcall(lambda: [fn() for _ in range(n)])
+        prof.runcall(_repeat, fn, n)
         print(f"\n==== {label} x{n} ====")
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 
