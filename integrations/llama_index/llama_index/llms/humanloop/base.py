@@ -1,0 +1,431 @@
+"""``Humanloop``: a Humanloop prompt as a LlamaIndex function-calling LLM."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+
+from ._convert import resolve_tool_choice, to_wire_messages, tool_selections, tool_to_wire
+from ._kernel import OVERRIDABLE, kernel_of, merge_kernel
+from ._stream import StreamAccumulator, response_from_call
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+    import humanloop_core
+
+# prompts.call parameters a caller may pass per call, besides messages and kernel fields.
+CALL_PARAMS = (
+    "metadata",
+    "source",
+    "user",
+    "save",
+    "trace_parent_id",
+    "source_datapoint_id",
+)
+
+
+class Humanloop(FunctionCallingLLM):
+    """A Humanloop prompt, called through ``prompts.call``, as a LlamaIndex LLM.
+
+    The prompt is named by ``path`` or ``id`` (optionally pinned with ``version_id``
+    or ``environment``); its template variables come from ``inputs``. Kernel fields
+    (``model``, ``temperature``...) left unset keep the stored version's values. When
+    tools are bound or a kernel field is set, the deployed version's kernel is fetched
+    and only the set fields (and the bound tools, by name) change, so the template and
+    stored tools survive. Without a stored prompt, ``model`` and ``provider`` say what
+    to call.
+
+    Examples:
+        ```python
+        from llama_index.llms.humanloop import Humanloop
+
+        llm = Humanloop(path="support/assistant", environment="production")
+        print(llm.complete("Hello"))
+        ```
+    """
+
+    path: str | None = Field(default=None, description="Path of the Humanloop prompt.")
+    id: str | None = Field(default=None, description="Id of the Humanloop prompt.")
+    version_id: str | None = Field(default=None, description="Pin one version of the prompt.")
+    environment: str | None = Field(default=None, description="Use the version deployed here.")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="Template variables.")
+    model: str | None = Field(default=None, description="Override the version's model.")
+    provider: str | None = Field(default=None, description="Override the model provider.")
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, description="Maximum tokens to generate.")
+    top_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    stop: str | list[str] | None = Field(default=None)
+    seed: int | None = Field(default=None)
+    presence_penalty: float | None = Field(default=None)
+    frequency_penalty: float | None = Field(default=None)
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"Extra prompts.call parameters: {', '.join(CALL_PARAMS)}.",
+    )
+    base_url: str | None = Field(default=None, description="Defaults to HUMANLOOP_BASE_URL.")
+    timeout: float = Field(default=60.0, ge=0)
+    max_retries: int = Field(default=2, ge=0)
+    context_window: int = Field(default=DEFAULT_CONTEXT_WINDOW, gt=0)
+    prompt_cache_seconds: float = Field(
+        default=60.0, ge=0, description="How long a fetched deployed kernel is reused."
+    )
+
+    # The key is private state: never a field, so never in to_dict(), repr or events.
+    _api_key: SecretStr | None = PrivateAttr(default=None)
+    _client: humanloop_core.Humanloop | None = PrivateAttr(default=None)
+    _aclient: humanloop_core.AsyncHumanloop | None = PrivateAttr(default=None)
+    _provider_api_keys: dict[str, str] | None = PrivateAttr(default=None)
+    _kernel_cache: tuple[float, dict[str, Any] | None] | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        *,
+        api_key: str | SecretStr | None = None,
+        client: humanloop_core.Humanloop | None = None,
+        async_client: humanloop_core.AsyncHumanloop | None = None,
+        provider_api_keys: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        # Secrets, like the key: kept out of fields so no dump, repr or event shows them.
+        self._provider_api_keys = provider_api_keys
+        self._api_key = SecretStr(api_key) if isinstance(api_key, str) else api_key
+        self._client = client
+        self._aclient = async_client
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # BaseComponent rebuilds from the public fields only; bring the secrets back
+        # (the clients are rebuilt lazily, they do not pickle).
+        super().__setstate__(state)
+        private = state.get("__pydantic_private__") or {}
+        self._api_key = private.get("_api_key")
+        self._provider_api_keys = private.get("_provider_api_keys")
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "humanloop_llm"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.max_tokens
+            if self.max_tokens and self.max_tokens > 0
+            else DEFAULT_NUM_OUTPUTS,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            model_name=self.model or self.path or self.id or "humanloop",
+        )
+
+    # -- clients ---------------------------------------------------------------------
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        key = self._api_key.get_secret_value() if self._api_key is not None else None
+        return {
+            "api_key": key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+        }
+
+    def _get_client(self) -> humanloop_core.Humanloop:
+        if self._client is None:
+            import humanloop_core
+
+            self._client = humanloop_core.Humanloop(**self._client_kwargs())
+        return self._client
+
+    def _get_aclient(self) -> humanloop_core.AsyncHumanloop:
+        if self._aclient is None:
+            import humanloop_core
+
+            self._aclient = humanloop_core.AsyncHumanloop(**self._client_kwargs())
+        return self._aclient
+
+    # -- building a call (pure but for reading self) ---------------------------------
+
+    def _plan(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The ``prompts.call`` arguments, and the kernel changes when a kernel must be sent.
+
+        Raises:
+            TypeError: for a keyword this LLM does not understand.
+        """
+        kwargs = dict(kwargs)
+        overrides = {key: getattr(self, key, None) for key in OVERRIDABLE}
+        overrides.update({key: kwargs.pop(key) for key in OVERRIDABLE if key in kwargs})
+        tools = [
+            tool if isinstance(tool, dict) else tool_to_wire(tool)
+            for tool in kwargs.pop("tools", None) or ()
+        ]
+        tool_choice = kwargs.pop("tool_choice", None)
+        call: dict[str, Any] = {**self.additional_kwargs}
+        call.update({key: kwargs.pop(key) for key in CALL_PARAMS if key in kwargs})
+        call["inputs"] = {**self.inputs, **(kwargs.pop("inputs", None) or {})} or None
+        call["provider_api_keys"] = self._provider_api_keys
+        selection = {
+            key: kwargs.pop(key, None) or getattr(self, key)
+            for key in ("version_id", "environment")
+        }
+        if kwargs:
+            raise TypeError(f"Humanloop got unexpected keyword arguments: {sorted(kwargs)}")
+        call["messages"] = to_wire_messages(messages)
+        call.update(path=self.path, id=self.id)
+        if tools:
+            call["tool_choice"] = tool_choice if tool_choice is not None else "auto"
+        changes = {key: value for key, value in overrides.items() if value is not None}
+        if not changes and not tools:
+            call.update(selection)
+            return _without_none(call), None
+        changes["tools"] = tools
+        return _without_none(call), changes
+
+    def _cached_kernel(self) -> tuple[bool, dict[str, Any] | None]:
+        if self._kernel_cache is not None:
+            fetched_at, kernel = self._kernel_cache
+            if time.monotonic() - fetched_at < self.prompt_cache_seconds:
+                return True, kernel
+        return False, None
+
+    def _finish_plan(
+        self, call: dict[str, Any], changes: dict[str, Any], deployed: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        self._kernel_cache = (time.monotonic(), deployed)
+        tools = changes.pop("tools")
+        call["prompt"] = merge_kernel(deployed, changes, tools)
+        return call
+
+    # -- I/O shells: sync ----------------------------------------------------------
+
+    def _deployed_kernel(self) -> dict[str, Any] | None:
+        """The kernel of the version this LLM names, or None when there is none yet."""
+        hit, kernel = self._cached_kernel()
+        if hit or not (self.id or self.path):
+            return kernel
+        from humanloop_core import NotFoundError
+
+        client = self._get_client()
+        try:
+            prompt_id = self.id or _id_for_path(
+                client.prompts.list(name=_basename(self.path)), self.path
+            )
+            if prompt_id is None:
+                return None
+            prompt = client.prompts.get(
+                prompt_id, version_id=self.version_id, environment=self.environment
+            )
+        except NotFoundError:
+            return None
+        return kernel_of(prompt)
+
+    def _call_args(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
+        call, changes = self._plan(messages, kwargs)
+        if changes is None:
+            return call
+        return self._finish_plan(call, changes, self._deployed_kernel())
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        call = self._call_args(messages, kwargs)
+        return response_from_call(self._get_client().prompts.call(**call))
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        plan = self._plan(messages, kwargs)  # argument errors surface now, not on first next()
+
+        def gen() -> ChatResponseGen:
+            call, changes = plan
+            if changes is not None:
+                call = self._finish_plan(call, changes, self._deployed_kernel())
+            accumulator = StreamAccumulator()
+            with self._get_client().prompts.call(stream=True, **call) as stream:
+                for item in stream:
+                    yield accumulator.feed(item)
+            closing = accumulator.finish()
+            if closing is not None:
+                yield closing
+
+        return gen()
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
+
+    # -- I/O shells: async ---------------------------------------------------------
+
+    async def _adeployed_kernel(self) -> dict[str, Any] | None:
+        hit, kernel = self._cached_kernel()
+        if hit or not (self.id or self.path):
+            return kernel
+        from humanloop_core import NotFoundError
+
+        client = self._get_aclient()
+        try:
+            prompt_id = self.id
+            if prompt_id is None:
+                pager = await client.prompts.list(name=_basename(self.path))
+                prompt_id = _id_for_path([p async for p in pager], self.path)
+            if prompt_id is None:
+                return None
+            prompt = await client.prompts.get(
+                prompt_id, version_id=self.version_id, environment=self.environment
+            )
+        except NotFoundError:
+            return None
+        return kernel_of(prompt)
+
+    async def _acall_args(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        call, changes = self._plan(messages, kwargs)
+        if changes is None:
+            return call
+        return self._finish_plan(call, changes, await self._adeployed_kernel())
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        call = await self._acall_args(messages, kwargs)
+        return response_from_call(await self._get_aclient().prompts.call(**call))
+
+    async def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        plan = self._plan(messages, kwargs)
+
+        async def gen() -> ChatResponseAsyncGen:
+            call, changes = plan
+            if changes is not None:
+                call = self._finish_plan(call, changes, await self._adeployed_kernel())
+            accumulator = StreamAccumulator()
+            stream = await self._get_aclient().prompts.call(stream=True, **call)
+            async with stream:
+                async for item in stream:
+                    yield accumulator.feed(item)
+            closing = accumulator.finish()
+            if closing is not None:
+                yield closing
+
+        return gen()
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        return await self._astream_chat(messages, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+
+    # -- tools -----------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The ``chat`` arguments for a call offering ``tools``; the history is copied, not extended."""
+        messages = list(chat_history or ())
+        if isinstance(user_msg, str):
+            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+        if user_msg is not None:
+            messages.append(user_msg)
+        wire_tools = [tool_to_wire(tool) for tool in tools]
+        prepared: dict[str, Any] = {"messages": messages, **kwargs}
+        if wire_tools:
+            prepared["tools"] = wire_tools
+            prepared["tool_choice"] = resolve_tool_choice(tool_choice, tool_required)
+        return prepared
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call unless parallel calls were allowed (Humanloop
+        has no request flag for it, so it is enforced on the response)."""
+        if allow_parallel_tool_calls:
+            return response
+        blocks = response.message.blocks
+        calls = [block for block in blocks if isinstance(block, ToolCallBlock)]
+        if len(calls) > 1:
+            kept = [block for block in blocks if not isinstance(block, ToolCallBlock)] + calls[:1]
+            response.message = response.message.model_copy(update={"blocks": kept})
+        return response
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        return tool_selections(response.message, error_on_no_tool_call)
+
+
+def _without_none(call: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in call.items() if value is not None}
+
+
+def _basename(path: str | None) -> str:
+    return (path or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _id_for_path(prompts: Any, path: str | None) -> str | None:
+    """The id of the prompt at exactly ``path`` among a name-filtered listing."""
+    wanted = (path or "").strip("/")
+    return next((p.id for p in prompts if p.path.strip("/") == wanted), None)

@@ -1,0 +1,287 @@
+"""Message, tool and kernel conversion as pure functions: no server, no client."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    ChatMessage,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+from llama_index.core.tools import FunctionTool
+from llama_index.llms.humanloop._convert import (
+    from_wire_message,
+    parse_arguments,
+    resolve_tool_choice,
+    to_wire_message,
+    to_wire_messages,
+    tool_selections,
+    tool_to_wire,
+    usage,
+)
+from llama_index.llms.humanloop._kernel import kernel_of, merge_kernel
+
+from humanloop_core.types import ChatMessage as WireMessage
+
+
+def test_roles_and_plain_text() -> None:
+    wire = to_wire_messages(
+        [
+            ChatMessage(role=MessageRole.SYSTEM, content="Be brief."),
+            ChatMessage(role=MessageRole.DEVELOPER, content="Dev note."),
+            ChatMessage(role=MessageRole.USER, content="Hi", additional_kwargs={"name": "ann"}),
+            ChatMessage(role=MessageRole.CHATBOT, content="Hello"),
+        ]
+    )
+    assert wire == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "system", "content": "Dev note."},
+        {"role": "user", "content": "Hi", "name": "ann"},
+        {"role": "assistant", "content": "Hello"},
+    ]
+    # Every produced dict is a valid wire ChatMessage.
+    for item in wire:
+        WireMessage.model_validate(item)
+
+
+def test_function_role_is_rejected_not_guessed() -> None:
+    with pytest.raises(ValueError, match="role 'function'"):
+        to_wire_message(ChatMessage(role=MessageRole.FUNCTION, content="42"))
+
+
+def test_images_become_content_parts() -> None:
+    message = ChatMessage(
+        role=MessageRole.USER,
+        blocks=[
+            TextBlock(text="What is this?"),
+            ImageBlock(url="https://example.com/cat.png", detail="low"),
+        ],
+    )
+    assert to_wire_message(message)["content"] == [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "low"}},
+    ]
+    back = from_wire_message(to_wire_message(message))
+    assert isinstance(back.blocks[1], ImageBlock)
+    assert str(back.blocks[1].url) == "https://example.com/cat.png"
+
+
+def test_inline_image_bytes_become_data_url() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+    message = ChatMessage(
+        role=MessageRole.USER, blocks=[ImageBlock(image=png, image_mimetype="image/png")]
+    )
+    url = to_wire_message(message)["content"][0]["image_url"]["url"]
+    assert url.startswith("data:image/png;base64,")
+
+
+def test_unsupported_content_raises_instead_of_dropping() -> None:
+    message = ChatMessage(
+        role=MessageRole.USER, blocks=[AudioBlock(audio=b"RIFF0000WAVE", format="wav")]
+    )
+    with pytest.raises(ValueError, match="AudioBlock"):
+        to_wire_message(message)
+
+
+def test_thinking_blocks_are_provider_hints_and_left_out() -> None:
+    message = ChatMessage(
+        role=MessageRole.ASSISTANT, blocks=[ThinkingBlock(content="hmm"), TextBlock(text="Answer")]
+    )
+    assert to_wire_message(message) == {"role": "assistant", "content": "Answer"}
+
+
+def test_tool_call_and_tool_result_round_trip() -> None:
+    call = ChatMessage(
+        role=MessageRole.ASSISTANT,
+        blocks=[
+            ToolCallBlock(tool_call_id="call_1", tool_name="add", tool_kwargs={"a": 2, "b": 3})
+        ],
+    )
+    result = ChatMessage(
+        role=MessageRole.TOOL, content="5", additional_kwargs={"tool_call_id": "call_1"}
+    )
+    wire = to_wire_messages([call, result])
+    assert wire == [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "add", "arguments": '{"a": 2, "b": 3}'},
+                }
+            ],
+        },
+        {"role": "tool", "content": "5", "tool_call_id": "call_1"},
+    ]
+    back = from_wire_message(WireMessage.model_validate(wire[0]))
+    assert back.role == MessageRole.ASSISTANT
+    (block,) = back.blocks
+    assert (block.tool_call_id, block.tool_name, block.tool_kwargs) == (
+        "call_1",
+        "add",
+        {"a": 2, "b": 3},
+    )
+    assert to_wire_message(back) == wire[0]
+    tool_back = from_wire_message(wire[1])
+    assert tool_back.role == MessageRole.TOOL
+    assert tool_back.additional_kwargs == {"tool_call_id": "call_1"}
+
+
+def test_legacy_openai_tool_calls_in_additional_kwargs() -> None:
+    message = ChatMessage(
+        role=MessageRole.ASSISTANT,
+        content="",
+        additional_kwargs={
+            "tool_calls": [
+                {"id": "c9", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+            ]
+        },
+    )
+    assert to_wire_message(message)["tool_calls"][0]["id"] == "c9"
+
+
+def test_tool_message_without_call_id_raises() -> None:
+    with pytest.raises(ValueError, match="tool_call_id"):
+        to_wire_message(ChatMessage(role=MessageRole.TOOL, content="5"))
+
+
+def test_conversion_never_mutates_the_callers_messages() -> None:
+    messages = [
+        ChatMessage(role=MessageRole.USER, content="Hi", additional_kwargs={"name": "x"}),
+        ChatMessage(
+            role=MessageRole.ASSISTANT,
+            blocks=[
+                TextBlock(text="t"),
+                ToolCallBlock(tool_call_id="c", tool_name="f", tool_kwargs={"a": 1}),
+            ],
+        ),
+    ]
+    before = copy.deepcopy([m.model_dump() for m in messages])
+    to_wire_messages(messages)
+    assert [m.model_dump() for m in messages] == before
+
+
+def test_from_wire_uses_output_when_message_absent() -> None:
+    message = from_wire_message(None, "plain output")
+    assert message.role == MessageRole.ASSISTANT
+    assert message.content == "plain output"
+
+
+def test_parse_arguments_keeps_incomplete_json_as_text() -> None:
+    assert parse_arguments('{"a": 1}') == {"a": 1}
+    assert parse_arguments('{"a": ') == '{"a": '
+    assert parse_arguments("") == {}
+    assert parse_arguments("[1]") == "[1]"
+
+
+def test_tool_selections_tolerate_partial_json() -> None:
+    message = ChatMessage(
+        role=MessageRole.ASSISTANT,
+        blocks=[
+            ToolCallBlock(tool_call_id="c1", tool_name="add", tool_kwargs='{"a": 2, "b": 3'),
+            ToolCallBlock(tool_call_id="c2", tool_name="mul", tool_kwargs='{"a'),
+        ],
+    )
+    first, second = tool_selections(message)
+    assert (first.tool_id, first.tool_name, first.tool_kwargs) == ("c1", "add", {"a": 2, "b": 3})
+    assert second.tool_name == "mul" and isinstance(second.tool_kwargs, dict)
+
+
+def test_tool_selections_error_only_when_asked() -> None:
+    message = ChatMessage(role=MessageRole.ASSISTANT, content="no tools")
+    assert tool_selections(message, error_on_no_tool_call=False) == []
+    with pytest.raises(ValueError, match="at least one tool call"):
+        tool_selections(message)
+
+
+def test_tool_to_wire_uses_the_functions_schema() -> None:
+    def add(a: int, b: int = 1) -> int:
+        """Add two integers."""
+        return a + b
+
+    wire = tool_to_wire(FunctionTool.from_defaults(fn=add))
+    assert wire["name"] == "add"
+    assert "Add two integers." in wire["description"]
+    assert wire["parameters"]["properties"]["a"]["type"] == "integer"
+    assert wire["parameters"]["required"] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("choice", "required", "expected"),
+    [
+        (None, False, "auto"),
+        (None, True, "required"),
+        ("none", True, "none"),
+        ("any", False, "required"),
+        ("add", False, {"type": "function", "function": {"name": "add"}}),
+        (
+            {"type": "function", "function": {"name": "x"}},
+            False,
+            {"type": "function", "function": {"name": "x"}},
+        ),
+    ],
+)
+def test_resolve_tool_choice(choice: object, required: bool, expected: object) -> None:
+    assert resolve_tool_choice(choice, required) == expected  # type: ignore[arg-type]
+
+
+def test_usage_keys_match_llama_index_token_counter() -> None:
+    assert usage(3, 4) == {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
+    assert usage(None, None) == {}
+
+
+STORED = {
+    "model": "gpt-4o",
+    "provider": "openai",
+    "template": [{"role": "system", "content": "You are {{persona}}."}],
+    "temperature": 0.7,
+    "tools": [{"name": "lookup", "description": "stored", "parameters": {}}],
+    "linked_tools": [{"id": "tl_1", "name": "x", "description": "", "version_id": "tv_1"}],
+    "id": "pr_1",
+    "version_id": "prv_1",
+    "created_at": "2026-01-01T00:00:00Z",
+}
+
+
+def test_kernel_of_keeps_kernel_fields_only() -> None:
+    kernel = kernel_of(STORED)
+    assert set(kernel) == {"model", "provider", "template", "temperature", "tools", "linked_tools"}
+    assert kernel["linked_tools"] == ["tl_1"]
+
+
+def test_merge_keeps_template_model_and_tools_unless_overridden() -> None:
+    bound = [{"name": "add", "description": "adds", "parameters": {}}]
+    kernel = merge_kernel(kernel_of(STORED), {"temperature": 0.0, "model": None}, bound)
+    assert kernel["template"] == STORED["template"]
+    assert kernel["model"] == "gpt-4o"
+    assert kernel["temperature"] == 0.0
+    assert [t["name"] for t in kernel["tools"]] == ["lookup", "add"]
+
+
+def test_bound_tool_replaces_stored_tool_of_same_name() -> None:
+    bound = [{"name": "lookup", "description": "bound", "parameters": {}}]
+    kernel = merge_kernel(kernel_of(STORED), {}, bound)
+    assert kernel["tools"] == bound
+
+
+def test_merge_without_deployed_version_needs_a_model() -> None:
+    assert merge_kernel(None, {"model": "mock-1", "provider": "mock"})["model"] == "mock-1"
+    with pytest.raises(ValueError, match="pass `model`"):
+        merge_kernel(None, {"temperature": 0.1})
+
+
+def test_merge_does_not_mutate_the_stored_kernel() -> None:
+    stored = kernel_of(STORED)
+    before = copy.deepcopy(stored)
+    merge_kernel(
+        stored, {"temperature": 0.1}, [{"name": "add", "description": "", "parameters": {}}]
+    )
+    assert stored == before
