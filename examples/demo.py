@@ -1,0 +1,126 @@
+"""``make demo``: the whole library on an embedded server, no account needed.
+
+Starts the Humanloop-compatible local server, saves a prompt, then: calls it, streams
+it, pages through prompts, handles an error, runs a LangChain LCEL chain with a tool
+call, and a LlamaIndex FunctionAgent. Every request is an OpenTelemetry span, printed
+as one line as it ends (indented under the demo step that made it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from _local import MOCK_PROMPT, backend, console_tracer_provider
+from opentelemetry import trace
+
+from humanloop_core import Humanloop, NotFoundError
+
+PATH = "demo/assistant"
+tracer = trace.get_tracer("examples.demo")
+
+
+@contextmanager
+def step(number: int, title: str) -> Iterator[None]:
+    print(f"\n== {number}. {title}")
+    with tracer.start_as_current_span(f"demo {number}: {title}"):
+        yield
+
+
+def client_steps(client: Humanloop) -> None:
+    with step(1, "Save a prompt"):
+        prompt = client.prompts.upsert(path=PATH, **MOCK_PROMPT)
+        print(f"saved {prompt.path!r}: model={prompt.model} provider={prompt.provider} version={prompt.version_id}")
+
+    with step(2, "Call it"):
+        response = client.prompts.call(path=PATH, messages=[{"role": "user", "content": "What is a lighthouse?"}])
+        log = response.logs[0]
+        print(f"answer: {log.output!r} ({log.prompt_tokens} + {log.output_tokens} tokens, log {response.id})")
+
+    with step(3, "Stream it"):
+        print("streamed: ", end="", flush=True)
+        with client.prompts.call(
+            path=PATH, messages=[{"role": "user", "content": "Describe the sea at night."}], stream=True
+        ) as stream:
+            chunks = [event for event in stream if print(event.output or "", end="", flush=True) is None]
+        print(f"\n{len(chunks)} chunks, finish_reason={chunks[-1].finish_reason}")
+
+    with step(4, "Paginate"):
+        for i in range(4):
+            client.prompts.upsert(path=f"demo/more/prompt-{i}", **MOCK_PROMPT)
+        pager = client.prompts.list(size=2)
+        print(f"page 1: {[p.path for p in pager.items]}, has_next={pager.has_next}")
+        pages = list(pager.iter_pages())
+        print(f"{len(pages)} pages of 2; every prompt: {sorted(p.path for p in client.prompts.list(size=2))}")
+
+    with step(5, "Handle an error"):
+        try:
+            client.prompts.get("pr_does_not_exist")
+        except NotFoundError as err:
+            print(f"caught {type(err).__name__}: status={err.status_code}")
+
+
+def langchain_step(base_url: str, api_key: str) -> None:
+    from langchain_core.messages import HumanMessage
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.tools import tool
+    from langchain_humanloop import ChatHumanloop
+
+    @tool
+    def get_weather(city: str) -> str:
+        """Current weather for a city."""
+        return f"18°C and sunny in {city}"
+
+    with step(6, "LangChain: LCEL chain, then a tool call"):
+        llm = ChatHumanloop(path=PATH, api_key=api_key, base_url=base_url)
+        chain = ChatPromptTemplate.from_messages([("human", "A tagline for {product}.")]) | llm | StrOutputParser()
+        print(f"chain.invoke: {chain.invoke({'product': 'a solar kettle'})!r}")
+
+        llm_with_tools = llm.bind_tools([get_weather])
+        question = HumanMessage('Use get_weather: what is the weather in "Lisbon"?')
+        ai = llm_with_tools.invoke([question])
+        call = ai.tool_calls[0]
+        result = get_weather.invoke(call)
+        print(f"tool call: {call['name']}({call['args']}) -> {result.content!r}")
+        final = llm_with_tools.invoke([question, ai, result])
+        print(f"final answer: {final.content!r}")
+
+
+def llama_index_step(base_url: str, api_key: str) -> None:
+    from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
+    from llama_index.llms.humanloop import Humanloop as HumanloopLLM
+
+    def multiply(a: int, b: int) -> int:
+        """Multiply two integers and return the product."""
+        return a * b
+
+    async def run() -> None:
+        llm = HumanloopLLM(path=PATH, api_key=api_key, base_url=base_url)
+        agent = FunctionAgent(tools=[multiply], llm=llm, system_prompt="Use tools for arithmetic.")
+        handler = agent.run(user_msg="Use multiply to compute 6 times 7.")
+        async for event in handler.stream_events():
+            if isinstance(event, ToolCallResult):
+                print(f"tool call: {event.tool_name}({event.tool_kwargs}) -> {event.tool_output.content}")
+        print(f"agent answer: {await handler}")
+
+    with step(7, "LlamaIndex: FunctionAgent with a tool"):
+        asyncio.run(run())
+
+
+def main() -> None:
+    provider = console_tracer_provider()
+    # Global, so the adapters' own clients are traced too, not only the one built here.
+    trace.set_tracer_provider(provider)
+    with backend() as (base_url, api_key):
+        with Humanloop(api_key=api_key, base_url=base_url) as client:
+            client_steps(client)
+        langchain_step(base_url, api_key)
+        llama_index_step(base_url, api_key)
+    provider.shutdown()
+    print("\ndemo complete: call, stream, paginate, error, LangChain, LlamaIndex, tracing")
+
+
+if __name__ == "__main__":
+    main()
