@@ -36,6 +36,17 @@ def backend() -> Iterator[tuple[str, str]]:
         yield server.base_url, server.api_key
 
 
+@contextmanager
+def backend_with_prompt(path: str) -> Iterator[tuple[str, str]]:
+    """``backend()``, with the mock prompt saved at ``path`` (the adapters call it by path)."""
+    from humanloop_core import Humanloop
+
+    with backend() as (base_url, api_key):
+        with Humanloop(api_key=api_key, base_url=base_url) as client:
+            client.prompts.upsert(path=path, **MOCK_PROMPT)
+        yield base_url, api_key
+
+
 def _short(value: Any, limit: int = 40) -> str:
     if isinstance(value, (list, tuple)):
         text = ",".join(map(str, value))

@@ -5,18 +5,14 @@
 
 from __future__ import annotations
 
-from _local import MOCK_PROMPT, backend
+from _local import backend_with_prompt
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_humanloop import ChatHumanloop
 
-from humanloop_core import Humanloop
-
 
 def main() -> None:
-    with backend() as (base_url, api_key):
-        with Humanloop(api_key=api_key, base_url=base_url) as client:
-            client.prompts.upsert(path="examples/langchain-chain", **MOCK_PROMPT)
+    with backend_with_prompt("examples/langchain-chain") as (base_url, api_key):
 
         llm = ChatHumanloop(path="examples/langchain-chain", api_key=api_key, base_url=base_url)
         prompt = ChatPromptTemplate.from_messages(

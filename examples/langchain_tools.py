@@ -8,12 +8,10 @@ arguments taken from the message (quoted strings, numbers), then answers with th
 
 from __future__ import annotations
 
-from _local import MOCK_PROMPT, backend
+from _local import backend_with_prompt
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.tools import tool
 from langchain_humanloop import ChatHumanloop
-
-from humanloop_core import Humanloop
 
 
 @tool
@@ -23,9 +21,7 @@ def get_weather(city: str) -> str:
 
 
 def main() -> None:
-    with backend() as (base_url, api_key):
-        with Humanloop(api_key=api_key, base_url=base_url) as client:
-            client.prompts.upsert(path="examples/langchain-tools", **MOCK_PROMPT)
+    with backend_with_prompt("examples/langchain-tools") as (base_url, api_key):
 
         llm = ChatHumanloop(path="examples/langchain-tools", api_key=api_key, base_url=base_url)
         llm_with_tools = llm.bind_tools([get_weather])

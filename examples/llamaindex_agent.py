@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 
-from _local import MOCK_PROMPT, backend
+from _local import backend_with_prompt
 from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 from llama_index.llms.humanloop import Humanloop as HumanloopLLM
-
-from humanloop_core import Humanloop
 
 
 def multiply(a: int, b: int) -> int:
@@ -33,9 +31,7 @@ async def run(llm: HumanloopLLM) -> None:
 
 
 def main() -> None:
-    with backend() as (base_url, api_key):
-        with Humanloop(api_key=api_key, base_url=base_url) as client:
-            client.prompts.upsert(path="examples/llamaindex-agent", **MOCK_PROMPT)
+    with backend_with_prompt("examples/llamaindex-agent") as (base_url, api_key):
         llm = HumanloopLLM(path="examples/llamaindex-agent", api_key=api_key, base_url=base_url)
         asyncio.run(run(llm))
 

@@ -5,17 +5,13 @@
 
 from __future__ import annotations
 
-from _local import MOCK_PROMPT, backend
+from _local import backend_with_prompt
 from llama_index.core.llms import ChatMessage
 from llama_index.llms.humanloop import Humanloop as HumanloopLLM
 
-from humanloop_core import Humanloop
-
 
 def main() -> None:
-    with backend() as (base_url, api_key):
-        with Humanloop(api_key=api_key, base_url=base_url) as client:
-            client.prompts.upsert(path="examples/llamaindex-chat", **MOCK_PROMPT)
+    with backend_with_prompt("examples/llamaindex-chat") as (base_url, api_key):
 
         llm = HumanloopLLM(path="examples/llamaindex-chat", api_key=api_key, base_url=base_url)
         reply = llm.chat([ChatMessage(role="user", content="Recommend a book about the sea.")])
