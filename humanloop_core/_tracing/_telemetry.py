@@ -1,0 +1,396 @@
+"""``Telemetry`` and the per-call ``Invocation`` the transport drives.
+
+Cost model: with no SDK configured (the API's proxy/no-op providers) and no meter either,
+``start()`` returns a shared no-op invocation after a context lookup and two global reads.
+With an SDK whose sampler drops the span, the span is non-recording and only the handful
+of attributes a sampler may look at are built; no request or response is walked and no
+JSON is written. Everything else happens only for recording spans.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import weakref
+from collections.abc import Callable, MutableMapping
+from typing import Any, TypeVar
+
+import httpx
+from opentelemetry import context as otel_context
+from opentelemetry import metrics, propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from . import _names as n
+from ._attributes import (
+    Attributes,
+    chat_request_attrs,
+    chat_response_attrs,
+    error_type,
+    field,
+    kernel,
+    provider_name,
+    safe_url,
+    server_attrs,
+    usage_attrs,
+)
+from ._content import input_messages, output_message, to_json
+from ._stream import StreamState
+
+try:  # The API's default meter provider; private, so tolerate its absence.
+    from opentelemetry.metrics._internal import _ProxyMeterProvider as _ProxyMP
+
+    _NOOP_METER_PROVIDERS: tuple[type, ...] = (metrics.NoOpMeterProvider, _ProxyMP)
+except ImportError:  # pragma: no cover - older/newer API layouts
+    _NOOP_METER_PROVIDERS = (metrics.NoOpMeterProvider,)
+_NOOP_TRACER_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+_SUPPRESS_KEY = getattr(otel_context, "_SUPPRESS_INSTRUMENTATION_KEY", "suppress_instrumentation")
+_NOOP_TRACER = trace.NoOpTracer()
+
+logger = logging.getLogger("humanloop_core.tracing")
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _guarded(method: F) -> F:
+    """Telemetry must never raise into the caller: log its own failures at debug level."""
+
+    def wrapper(self: Any, *args: Any) -> None:
+        try:
+            method(self, *args)
+        except Exception:
+            logger.debug("telemetry hook %s failed", method.__name__, exc_info=True)
+
+    wrapper.__name__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+class Invocation:
+    """One API call as telemetry sees it. This base class is the no-op used when nothing
+    is configured or instrumentation is suppressed; every method is safe to call in any
+    order and any number of times."""
+
+    __slots__ = ("suppressed",)
+
+    def __init__(self, suppressed: bool = False) -> None:
+        self.suppressed = suppressed
+
+    def inject(self, headers: MutableMapping[str, str]) -> None:
+        """Add W3C trace context for the outgoing attempt to ``headers``."""
+        if self.suppressed:
+            return
+        try:
+            # No SDK: still pass the caller's context (e.g. one extracted upstream) along.
+            propagate.inject(headers)
+        except Exception:
+            logger.debug("trace context injection failed", exc_info=True)
+
+    def succeed(self, result: Any) -> None:
+        """A plain call returned ``result``."""
+
+    def chunk(self, item: Any) -> None:
+        """A stream yielded ``item``."""
+
+    def fail(self, exc: BaseException) -> None:
+        """The call (or the stream) ended with ``exc``."""
+
+    def end(self) -> None:
+        """The stream is over: exhausted, closed, broken off or collected."""
+
+
+NOOP = Invocation()
+SUPPRESSED = Invocation(suppressed=True)
+
+
+class _Instruments:
+    __slots__ = ("duration", "tokens", "ttfc")
+
+    def __init__(self, meter: metrics.Meter) -> None:
+        self.duration = meter.create_histogram(
+            n.DURATION_METRIC, unit="s", description="GenAI operation duration.",
+            explicit_bucket_boundaries_advisory=n.SECONDS_BUCKETS,
+        )
+        self.tokens = meter.create_histogram(
+            n.TOKEN_USAGE_METRIC, unit="{token}", description="Number of input and output tokens used.",
+            explicit_bucket_boundaries_advisory=n.TOKEN_BUCKETS,
+        )
+        self.ttfc = meter.create_histogram(
+            n.TTFC_METRIC, unit="s",
+            description="Time to receive the first chunk of a streamed response.",
+            explicit_bucket_boundaries_advisory=n.SECONDS_BUCKETS,
+        )
+
+
+class Telemetry:
+    """Creates one ``Invocation`` per API call.
+
+    Args:
+        tracer_provider: Provider for spans; the global one (resolved at each call, so an
+            SDK configured after the client is created is picked up) when ``None``.
+        meter_provider: Provider for the GenAI metrics; the global one when ``None``.
+    """
+
+    def __init__(
+        self,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+    ) -> None:
+        self._tracer_provider = tracer_provider
+        self._meter_provider = meter_provider
+        self._seen_tp: object = None
+        self._tracer: trace.Tracer | None = None
+        self._seen_mp: object = None
+        self._instruments: _Instruments | None = None
+
+    def start(self, op: Any, url: httpx.URL) -> Invocation:
+        """Begin telemetry for ``op`` about to be sent to ``url``; never raises."""
+        try:
+            if otel_context.get_value(_SUPPRESS_KEY):
+                return SUPPRESSED
+            tracer = self._resolve_tracer()
+            instruments = self._resolve_instruments()
+            if tracer is None and instruments is None:
+                return NOOP
+            return _Call(op, url, tracer or _NOOP_TRACER, instruments)
+        except Exception:
+            logger.debug("telemetry start failed", exc_info=True)
+            return NOOP
+
+    def _resolve_tracer(self) -> trace.Tracer | None:
+        provider = self._tracer_provider or trace.get_tracer_provider()
+        if provider is not self._seen_tp:
+            noop = isinstance(provider, _NOOP_TRACER_PROVIDERS)
+            self._tracer = None if noop else provider.get_tracer(n.INSTRUMENTATION_NAME)
+            self._seen_tp = provider
+        return self._tracer
+
+    def _resolve_instruments(self) -> _Instruments | None:
+        provider = self._meter_provider or metrics.get_meter_provider()
+        if provider is not self._seen_mp:
+            noop = isinstance(provider, _NOOP_METER_PROVIDERS)
+            self._instruments = None if noop else _Instruments(provider.get_meter(n.INSTRUMENTATION_NAME))
+            self._seen_mp = provider
+        return self._instruments
+
+
+def _capture_content() -> bool:
+    return os.environ.get(n.CAPTURE_CONTENT_ENV, "").strip().lower() in n.CAPTURE_CONTENT_ON
+
+
+def _end_abandoned(span: trace.Span) -> None:
+    """Finalizer for a stream dropped without end(): the span still ends, marked cut."""
+    try:
+        span.set_attribute(n.RESPONSE_FINISH_REASONS, [n.CUT_FINISH_REASON])
+        span.end()
+    except Exception:
+        logger.debug("ending an abandoned stream span failed", exc_info=True)
+
+
+class _Call(Invocation):
+    """A live invocation: one CLIENT span, plus the GenAI metrics for chat calls."""
+
+    __slots__ = (
+        "_span", "_ctx", "_t0", "_attempts", "_chat", "_recording", "_capture", "_kernel_sent",
+        "_metric_attrs", "_instruments", "_stream", "_ttfc", "_done", "_finalizer", "__weakref__",
+    )
+
+    def __init__(self, op: Any, url: httpx.URL, tracer: trace.Tracer, instruments: _Instruments | None):
+        super().__init__()
+        self._t0 = time.perf_counter()
+        self._ctx: otel_context.Context | None = None
+        self._attempts = 0
+        self._ttfc: float | None = None
+        self._done = False
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._chat = op.name in n.CHAT_OPERATIONS
+        prompt = kernel(op.json) if self._chat else None
+        self._kernel_sent = prompt is not None
+        name, attrs = _start_attrs(op, url, prompt, self._chat)
+        self._span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
+        self._recording = self._span.is_recording()
+        self._instruments = instruments if self._chat else None
+        # Metric attributes are the sampling-time ones, refined when the response names the model.
+        self._metric_attrs = attrs if self._instruments is not None else None
+        streaming = op.stream_item is not None
+        self._capture = self._chat and self._recording and _capture_content()
+        needs_state = streaming and (self._recording or self._instruments is not None)
+        self._stream = StreamState(capture=self._capture) if needs_state else None
+        if self._recording:
+            self._set_request_attrs(op, url, streaming)
+            if streaming:
+                self._finalizer = weakref.finalize(self, _end_abandoned, self._span)
+
+    def _set_request_attrs(self, op: Any, url: httpx.URL, streaming: bool) -> None:
+        if self._chat:
+            self._span.set_attributes(chat_request_attrs(op.json, op.params, streaming))
+            messages = field(op.json, "messages") if op.json is not None else None
+            if self._capture and messages:
+                self._span.set_attribute(n.INPUT_MESSAGES, to_json(input_messages(messages)))
+        else:
+            self._span.set_attributes({n.URL_FULL: safe_url(url), n.HL_OPERATION: op.name})
+
+    @_guarded
+    def inject(self, headers: MutableMapping[str, str]) -> None:
+        self._attempts += 1
+        if self._ctx is None:
+            self._ctx = trace.set_span_in_context(self._span)
+        propagate.inject(headers, context=self._ctx)
+
+    @_guarded
+    def succeed(self, result: Any) -> None:
+        if self._done:
+            return
+        self._done = True
+        try:
+            usage: Attributes = {}
+            if self._chat:
+                usage = self._chat_result(result)
+            self._finish_http()
+            self._record_metrics(None, usage)
+        finally:
+            self._span.end()
+
+    def _chat_result(self, result: Any) -> Attributes:
+        """Describe a ``PromptCallResponse``; returns its token usage for the metric."""
+        prompt = field(result, "prompt")
+        if self._metric_attrs is not None and prompt is not None:
+            self._refine_metric_attrs(prompt)
+        if not self._recording:
+            return _log_usage(result) if self._instruments is not None else {}
+        attrs = chat_response_attrs(result, self._kernel_sent)
+        self._span.set_attributes(attrs)
+        model = attrs.get(n.REQUEST_MODEL)
+        if model and not self._kernel_sent:
+            self._span.update_name(f"{n.CHAT} {model}")
+        if self._capture:
+            sent = field(result, "messages")
+            if sent:
+                self._span.set_attribute(n.INPUT_MESSAGES, to_json(input_messages(sent)))
+            logs = field(result, "logs") or ()
+            outputs = [
+                output_message(field(log, "output_message"), field(log, "output"),
+                               field(log, "finish_reason"))
+                for log in logs
+            ]
+            self._span.set_attribute(n.OUTPUT_MESSAGES, to_json(outputs))
+        return attrs
+
+    def _refine_metric_attrs(self, prompt: Any) -> None:
+        attrs = dict(self._metric_attrs or {})
+        model = field(prompt, "model")
+        if model:
+            attrs[n.RESPONSE_MODEL] = str(model)
+        if not self._kernel_sent:
+            if model:
+                attrs[n.REQUEST_MODEL] = str(model)
+            provider = provider_name(field(prompt, "provider"))
+            if provider:
+                attrs[n.PROVIDER_NAME] = provider
+        self._metric_attrs = attrs
+
+    @_guarded
+    def chunk(self, item: Any) -> None:
+        if self._done:
+            return
+        if self._ttfc is None:
+            self._ttfc = time.perf_counter() - self._t0
+            if self._recording:
+                self._span.set_attribute(n.RESPONSE_TIME_TO_FIRST_CHUNK, self._ttfc)
+            if self._instruments is not None:
+                self._instruments.ttfc.record(self._ttfc, self._metric_attrs)
+        if self._stream is not None:
+            self._stream.add(item)
+
+    @_guarded
+    def end(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        try:
+            self._finish_stream(cut=True)
+            self._finish_http()
+            self._record_metrics(None, self._stream_usage())
+        finally:
+            self._close_span()
+
+    @_guarded
+    def fail(self, exc: BaseException) -> None:
+        if self._done:
+            return
+        self._done = True
+        try:
+            etype = error_type(exc)
+            self._finish_stream(cut=True)
+            self._finish_http()
+            if self._recording:
+                status = getattr(exc, "status_code", None)
+                if isinstance(status, int) and not self._chat:
+                    self._span.set_attribute(n.HTTP_STATUS, status)
+                self._span.set_attribute(n.ERROR_TYPE, etype)
+                self._span.set_status(Status(StatusCode.ERROR, _describe(exc)))
+            self._record_metrics(etype, self._stream_usage())
+        finally:
+            self._close_span()
+
+    def _finish_stream(self, cut: bool) -> None:
+        """Report what the stream delivered; samples without a finish reason were cut."""
+        state = self._stream
+        if state is None:
+            return
+        if self._recording:
+            self._span.set_attributes(state.attributes(cut))
+            if self._capture:
+                self._span.set_attribute(n.OUTPUT_MESSAGES, to_json(state.output_messages(cut)))
+
+    def _finish_http(self) -> None:
+        if self._recording and self._attempts > 1:
+            self._span.set_attribute(n.HTTP_RESEND_COUNT, self._attempts - 1)
+
+    def _record_metrics(self, etype: str | None, usage: Attributes) -> None:
+        instruments = self._instruments
+        if instruments is None:
+            return
+        attrs: Attributes = dict(self._metric_attrs or {})
+        if etype is not None:
+            attrs[n.ERROR_TYPE] = etype
+        instruments.duration.record(time.perf_counter() - self._t0, attrs)
+        for token_type, key in (("input", n.USAGE_INPUT_TOKENS), ("output", n.USAGE_OUTPUT_TOKENS)):
+            count = usage.get(key)
+            if count is not None:
+                instruments.tokens.record(count, {**attrs, n.TOKEN_TYPE: token_type})
+
+    def _stream_usage(self) -> Attributes:
+        return self._stream.usage() if self._stream is not None else {}
+
+    def _close_span(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        self._span.end()
+
+
+def _start_attrs(op: Any, url: httpx.URL, prompt: Any, chat: bool) -> tuple[str, Attributes]:
+    """Span name and the attributes a sampler may need, known before anything is sent."""
+    attrs = server_attrs(url)
+    if not chat:
+        attrs[n.HTTP_METHOD] = op.method
+        return f"{op.method} {op.name}", attrs
+    attrs[n.OPERATION_NAME] = n.CHAT
+    model = field(prompt, "model") if prompt is not None else None
+    provider = provider_name(field(prompt, "provider")) if prompt is not None else None
+    attrs[n.PROVIDER_NAME] = provider or n.DEFAULT_PROVIDER
+    if model:
+        attrs[n.REQUEST_MODEL] = str(model)
+        return f"{n.CHAT} {model}", attrs
+    return n.CHAT, attrs
+
+
+def _log_usage(result: Any) -> Attributes:
+    logs = field(result, "logs") or ()
+    return usage_attrs([field(log, "prompt_tokens") for log in logs],
+                       [field(log, "output_tokens") for log in logs])
+
+
+def _describe(exc: BaseException) -> str:
+    """Status description: the error's own message, bounded (errors never carry the key)."""
+    text = str(exc) or type(exc).__qualname__
+    return text if len(text) <= 300 else text[:297] + "..."
