@@ -1,0 +1,5 @@
+"""LangChain integration for Humanloop: ``ChatHumanloop`` runs a Humanloop prompt as a chat model."""
+
+from langchain_humanloop.chat_models import ChatHumanloop
+
+__all__ = ["ChatHumanloop"]

@@ -1,0 +1,186 @@
+"""The ``prompts.call`` arguments for one LangChain call, built by pure functions.
+
+A call addresses a stored prompt (``path``/``id``, optionally ``version_id`` or
+``environment``) and may carry a prompt kernel. No kernel is sent unless something
+must change: then the deployed version's kernel (fetched once by the chat model and
+passed in here) is the base, the overrides replace single fields and bound tools
+are merged by name, so the stored template, model and tools stay what they were.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._convert import ToolChoiceWire, tool_choice_to_wire, tool_names, tools_to_wire
+
+# Kernel fields a caller may override, at construction or per call.
+KERNEL_OVERRIDES = (
+    "model", "provider", "temperature", "max_tokens", "top_p", "stop", "seed",
+    "presence_penalty", "frequency_penalty", "response_format",
+)
+# Every field of PromptKernelRequest: what a deployed version contributes as the base.
+KERNEL_FIELDS = (
+    "model", "endpoint", "template", "provider", "max_tokens", "temperature", "top_p",
+    "stop", "presence_penalty", "frequency_penalty", "other", "seed", "response_format",
+    "tools", "linked_tools", "attributes",
+)
+# ``prompts.call`` arguments a caller may pass per call (``model.invoke(..., user=...)``).
+CALL_ARGS = frozenset({
+    "inputs", "metadata", "source", "user", "trace_parent_id", "source_datapoint_id",
+    "save", "provider_api_keys", "return_inputs", "request_options",
+})
+# Per-call keys LangChain itself may pass that carry nothing for the wire.
+_IGNORED = frozenset({"stream"})
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which stored prompt, and which of its versions, a call addresses."""
+
+    path: str | None = None
+    id: str | None = None
+    version_id: str | None = None
+    environment: str | None = None
+
+    @property
+    def addressed(self) -> bool:
+        return bool(self.path or self.id)
+
+    @property
+    def key(self) -> tuple[str | None, ...]:
+        return (self.path, self.id, self.version_id, self.environment)
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """What one call changes relative to the stored prompt, before any lookup."""
+
+    overrides: dict[str, Any] = field(default_factory=dict)
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_choice: ToolChoiceWire | None = None
+    call_args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def changes_kernel(self) -> bool:
+        return bool(self.overrides or self.tools)
+
+
+def plan_call(
+    defaults: Mapping[str, Any], inputs: Mapping[str, Any] | None,
+    stop: Sequence[str] | None, kwargs: Mapping[str, Any],
+) -> CallPlan:
+    """Split the instance defaults and one call's kwargs into a ``CallPlan``.
+
+    Per-call values win over instance values; ``inputs`` merge key by key.
+
+    Raises:
+        TypeError: a keyword ``prompts.call`` has no place for.
+    """
+    unknown = set(kwargs) - set(KERNEL_OVERRIDES) - CALL_ARGS - _IGNORED - {"tools", "tool_choice"}
+    if unknown:
+        raise TypeError(
+            f"ChatHumanloop got unexpected call argument(s) {sorted(unknown)}; accepted: "
+            f"{sorted([*KERNEL_OVERRIDES, *CALL_ARGS, 'tools', 'tool_choice'])}"
+        )
+    overrides = {k: v for k, v in defaults.items() if v is not None}
+    overrides.update({k: kwargs[k] for k in KERNEL_OVERRIDES if kwargs.get(k) is not None})
+    if stop:
+        overrides["stop"] = list(stop)
+    if not overrides.get("stop"):
+        overrides.pop("stop", None)  # an empty list means "no stop sequences", not a change
+    raw_tools = list(kwargs.get("tools") or [])
+    call_args = {k: v for k, v in kwargs.items() if k in CALL_ARGS and v is not None}
+    merged_inputs = {**(inputs or {}), **(call_args.get("inputs") or {})}
+    if merged_inputs:
+        call_args["inputs"] = merged_inputs
+    return CallPlan(
+        overrides=overrides,
+        tools=tools_to_wire(raw_tools),
+        tool_choice=tool_choice_to_wire(kwargs.get("tool_choice"), tool_names(raw_tools)),
+        call_args=call_args,
+    )
+
+
+def needs_deployed(target: Target, plan: CallPlan) -> bool:
+    """Whether building this call needs the deployed version's kernel."""
+    return target.addressed and plan.changes_kernel
+
+
+def kernel_from_prompt(prompt: Any) -> dict[str, Any]:
+    """The kernel of a stored version (a ``PromptResponse``) as request fields."""
+    wire = prompt.to_wire()
+    kernel = {k: wire[k] for k in KERNEL_FIELDS if wire.get(k) is not None}
+    if "linked_tools" in kernel:  # the response lists linked tools; the request wants their ids
+        kernel["linked_tools"] = [t["id"] for t in kernel["linked_tools"] if t.get("id")]
+    return kernel
+
+
+def merge_tools(base: Iterable[Mapping[str, Any]], bound: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Stored tools then bound ones; a bound tool replaces a stored one of the same name."""
+    merged = {t["name"]: dict(t) for t in base}
+    merged.update({t["name"]: dict(t) for t in bound})
+    return list(merged.values())
+
+
+def merge_kernel(base: Mapping[str, Any] | None, plan: CallPlan) -> dict[str, Any]:
+    """The kernel to send: the stored one (if any) with this call's changes applied."""
+    kernel = dict(base or {})
+    kernel.update(plan.overrides)
+    if plan.tools:
+        kernel["tools"] = merge_tools(kernel.get("tools") or [], plan.tools)
+    return kernel
+
+
+def build_payload(
+    target: Target, messages: list[dict[str, Any]], plan: CallPlan, deployed: Any | None,
+) -> dict[str, Any]:
+    """Keyword arguments for ``client.prompts.call`` / ``call_stream``.
+
+    Raises:
+        ValueError: a kernel must be sent but nothing names its model.
+    """
+    payload: dict[str, Any] = {"messages": messages, **plan.call_args}
+    if target.path:
+        payload["path"] = target.path
+    if target.id:
+        payload["id"] = target.id
+    if plan.changes_kernel or not target.addressed:
+        base = kernel_from_prompt(deployed) if deployed is not None else None
+        kernel = merge_kernel(base, plan)
+        if not kernel.get("model"):
+            raise ValueError(
+                "ChatHumanloop needs a model to send a prompt kernel: set `model=`, or address "
+                "a stored prompt (`path=`/`id=`) whose deployed version names one"
+            )
+        payload["prompt"] = kernel
+    else:
+        # Without a kernel the stored version is chosen by these; with one, the kernel
+        # itself identifies the version, so they are not sent alongside it.
+        if target.version_id:
+            payload["version_id"] = target.version_id
+        if target.environment:
+            payload["environment"] = target.environment
+    if plan.tool_choice is not None:
+        payload["tool_choice"] = plan.tool_choice
+    return payload
+
+
+def model_of(payload: Mapping[str, Any], deployed: Any | None) -> str | None:
+    """The model a call will run, when known before the response arrives."""
+    kernel = payload.get("prompt")
+    if kernel and kernel.get("model"):
+        return str(kernel["model"])
+    return getattr(deployed, "model", None)
+
+
+def prompt_id_for_path(records: Iterable[Any], path: str) -> str | None:
+    """The id of the prompt at exactly ``path`` among listed records."""
+    return next((r.id for r in records if getattr(r, "path", None) == path), None)
+
+
+def name_of(path: str) -> str:
+    """The name filter that finds the prompt at ``path`` (its last segment)."""
+    return posixpath.basename(path.rstrip("/"))

@@ -1,0 +1,400 @@
+"""``ChatHumanloop``: a Humanloop prompt as a LangChain chat model."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from operator import itemgetter
+from typing import Any, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput, ModelProfile
+from langchain_core.language_models.chat_models import (
+    BaseChatModel,
+    LangSmithParams,
+    agenerate_from_stream,
+    generate_from_stream,
+)
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils import from_env, secret_from_env
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
+
+from ._convert import (
+    json_schema_response_format,
+    messages_to_wire,
+    tool_choice_to_wire,
+    tool_names,
+)
+from ._payload import (
+    CallPlan,
+    Target,
+    build_payload,
+    model_of,
+    name_of,
+    needs_deployed,
+    plan_call,
+    prompt_id_for_path,
+)
+from ._response import StreamAssembler, result_from_response
+
+_DictOrPydantic = dict[str, Any] | type[BaseModel]
+_UNSET: Any = object()
+# What the Humanloop wire can carry. The provider behind a prompt may support less.
+_PROFILE: ModelProfile = {
+    "text_inputs": True,
+    "image_inputs": True,
+    "image_url_inputs": True,
+    "pdf_inputs": False,
+    "audio_inputs": False,
+    "video_inputs": False,
+    "image_tool_message": True,
+    "pdf_tool_message": False,
+    "text_outputs": True,
+    "tool_calling": True,
+    "tool_choice": True,
+    "tool_call_streaming": True,
+    "structured_output": True,
+}
+
+
+class ChatHumanloop(BaseChatModel):
+    """A prompt stored on Humanloop (or an inline prompt kernel) as a LangChain chat model.
+
+    Every call goes through ``prompts.call`` of the Humanloop v5 API, so it is logged
+    on Humanloop against the prompt version that ran.
+
+    Setup:
+        ``pip install "humanloop-core[langchain]"``; set ``HUMANLOOP_API_KEY`` (and
+        ``HUMANLOOP_BASE_URL`` for a self-hosted or local server).
+
+    Addressing the prompt:
+        ``path`` or ``id`` names the stored prompt; ``version_id`` or ``environment``
+        picks a version (default: the default deployment). ``inputs`` fill the
+        template's ``{{variables}}``; per-call ``inputs=`` merge over them.
+
+    A stored prompt stays itself:
+        When nothing needs to change, only the address is sent and Humanloop runs
+        the stored version exactly. When something must change (a kernel override
+        such as ``model``, ``temperature`` or ``stop``; tools bound with
+        ``bind_tools``; a ``response_format`` from ``with_structured_output``), the
+        deployed version's kernel is fetched once per instance (``prompts.get`` with
+        ``version_id``/``environment``; a path is resolved to an id by listing
+        prompts by name) and used as the base: overrides replace only their own
+        fields; the template, model, provider and stored tools are kept; bound
+        tools are appended, replacing stored tools of the same name. Humanloop files
+        the resulting kernel as a version of the same prompt (a new one if it
+        differs), and ``version_id``/``environment`` are then not sent, since the
+        kernel identifies the version. Create a new instance to pick up a
+        redeployment. A prompt that does not exist yet is created from the
+        overrides alone (``model`` required).
+
+    Example:
+        .. code-block:: python
+
+            from langchain_humanloop import ChatHumanloop
+
+            llm = ChatHumanloop(path="support/answer", environment="production")
+            llm.invoke("Where is my order?")
+            llm.bind_tools([lookup_order], tool_choice="any").invoke("Order 42?")
+            ChatHumanloop(path="scratch/demo", model="gpt-4o-mini", temperature=0)
+    """
+
+    path: str | None = None
+    """Path of the Humanloop prompt, e.g. ``"support/answer"``."""
+    id: str | None = None
+    """Id of the Humanloop prompt (instead of ``path``)."""
+    version_id: str | None = None
+    environment: str | None = None
+    inputs: dict[str, Any] | None = None
+    """Template variables sent with every call."""
+
+    model_name: str | None = Field(default=None, alias="model")
+    provider: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    stop: list[str] | str | None = None
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+
+    api_key: SecretStr | None = Field(default_factory=secret_from_env("HUMANLOOP_API_KEY", default=None))
+    base_url: str | None = Field(default_factory=from_env("HUMANLOOP_BASE_URL", default=None))
+    timeout: float | None = None
+    max_retries: int = 2
+    streaming: bool = False
+    client: Any = Field(default=None, exclude=True, repr=False)
+    """A ``humanloop_core.Humanloop`` to use instead of one built from the fields above."""
+    async_client: Any = Field(default=None, exclude=True, repr=False)
+    """A ``humanloop_core.AsyncHumanloop``, likewise."""
+
+    _deployed: dict[tuple[str | None, ...], Any] = PrivateAttr(default_factory=dict)
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _needs_a_prompt(self) -> Self:
+        if not (self.path or self.id or self.model_name):
+            raise ValueError("ChatHumanloop needs `path` or `id` of a prompt, or a `model` for an inline kernel")
+        return self
+
+    # ------------------------------------------------------------ LangChain conventions
+
+    @property
+    def _llm_type(self) -> str:
+        return "humanloop-chat"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "HUMANLOOP_API_KEY"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_humanloop", "chat_models"]
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        kernel = self._kernel_defaults()
+        values = {"path": self.path, "id": self.id, "version_id": self.version_id,
+                  "environment": self.environment, "model_name": kernel.pop("model"), **kernel}
+        return {k: v for k, v in values.items() if v is not None}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="humanloop",
+            ls_model_name=kwargs.get("model") or self.model_name or self.path or self.id or "humanloop",
+            ls_model_type="chat",
+        )
+        if (temperature := kwargs.get("temperature", self.temperature)) is not None:
+            params["ls_temperature"] = temperature
+        if (max_tokens := kwargs.get("max_tokens", self.max_tokens)) is not None:
+            params["ls_max_tokens"] = max_tokens
+        if ls_stop := stop or kwargs.get("stop") or self.stop:
+            params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
+        return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        return dict(_PROFILE)  # type: ignore[return-value]
+
+    # ------------------------------------------------------------ clients and lookups
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"base_url": self.base_url, "max_retries": self.max_retries}
+        if self.api_key is not None:
+            kwargs["api_key"] = self.api_key.get_secret_value()
+        if self.timeout is not None:
+            kwargs["timeout"] = self.timeout
+        return kwargs
+
+    def _sync_client(self) -> Any:
+        if self.client is None:
+            from humanloop_core import Humanloop  # the client stays unimported until first use
+
+            self.client = Humanloop(**self._client_kwargs())
+        return self.client
+
+    def _async_client(self) -> Any:
+        if self.async_client is None:
+            from humanloop_core import AsyncHumanloop
+
+            self.async_client = AsyncHumanloop(**self._client_kwargs())
+        return self.async_client
+
+    def _lookup(self, target: Target) -> Any | None:
+        """The stored version ``target`` names (cached per instance); ``None`` if absent."""
+        if (cached := self._deployed.get(target.key, _UNSET)) is not _UNSET:
+            return cached
+        from humanloop_core import NotFoundError
+
+        prompts = self._sync_client().prompts
+        try:
+            prompt_id = target.id or prompt_id_for_path(
+                prompts.list(name=name_of(target.path or "")), target.path or "")
+            found = prompts.get(prompt_id, version_id=target.version_id,
+                                environment=target.environment) if prompt_id else None
+        except NotFoundError:
+            found = None
+        self._deployed[target.key] = found
+        return found
+
+    async def _alookup(self, target: Target) -> Any | None:
+        if (cached := self._deployed.get(target.key, _UNSET)) is not _UNSET:
+            return cached
+        from humanloop_core import NotFoundError
+
+        prompts = self._async_client().prompts
+        try:
+            prompt_id = target.id
+            if not prompt_id:
+                pager = await prompts.list(name=name_of(target.path or ""))
+                prompt_id = prompt_id_for_path([r async for r in pager], target.path or "")
+            found = await prompts.get(prompt_id, version_id=target.version_id,
+                                      environment=target.environment) if prompt_id else None
+        except NotFoundError:
+            found = None
+        self._deployed[target.key] = found
+        return found
+
+    # ------------------------------------------------------------ the payload, built once
+
+    def _kernel_defaults(self) -> dict[str, Any]:
+        return {
+            "model": self.model_name, "provider": self.provider, "temperature": self.temperature,
+            "max_tokens": self.max_tokens, "top_p": self.top_p,
+            "stop": [self.stop] if isinstance(self.stop, str) else self.stop, "seed": self.seed,
+            "presence_penalty": self.presence_penalty, "frequency_penalty": self.frequency_penalty,
+        }
+
+    def _plan(self, stop: list[str] | None, kwargs: dict[str, Any]) -> tuple[Target, CallPlan]:
+        target = Target(self.path, self.id, self.version_id, self.environment)
+        return target, plan_call(self._kernel_defaults(), self.inputs, stop, kwargs)
+
+    def _build_payload(self, messages: list[BaseMessage], target: Target, plan: CallPlan,
+                       deployed: Any | None) -> dict[str, Any]:
+        return build_payload(target, messages_to_wire(messages), plan, deployed)
+
+    # ------------------------------------------------------------ sync / async shells
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        if self.streaming:
+            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+        target, plan = self._plan(stop, kwargs)
+        deployed = self._lookup(target) if needs_deployed(target, plan) else None
+        payload = self._build_payload(messages, target, plan, deployed)
+        return result_from_response(self._sync_client().prompts.call(**payload))
+
+    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                         run_manager: AsyncCallbackManagerForLLMRun | None = None,
+                         **kwargs: Any) -> ChatResult:
+        if self.streaming:
+            return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
+        target, plan = self._plan(stop, kwargs)
+        deployed = await self._alookup(target) if needs_deployed(target, plan) else None
+        payload = self._build_payload(messages, target, plan, deployed)
+        return result_from_response(await self._async_client().prompts.call(**payload))
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        target, plan = self._plan(stop, kwargs)
+        # Stream items do not name the model, so even an unchanged stored prompt is
+        # looked up (once per instance) for ``response_metadata["model_name"]``.
+        deployed = self._lookup(target) if target.addressed else None
+        payload = self._build_payload(messages, target, plan, deployed)
+        assembler = StreamAssembler(model_name=model_of(payload, deployed))
+        with self._sync_client().prompts.call_stream(**payload) as stream:
+            for item in stream:
+                yield _emit(assembler.chunk(item), run_manager)
+        if (last := assembler.close()) is not None:
+            yield _emit(last, run_manager)
+
+    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
+                       **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+        target, plan = self._plan(stop, kwargs)
+        deployed = await self._alookup(target) if target.addressed else None
+        payload = self._build_payload(messages, target, plan, deployed)
+        assembler = StreamAssembler(model_name=model_of(payload, deployed))
+        async with await self._async_client().prompts.call_stream(**payload) as stream:
+            async for item in stream:
+                yield await _aemit(assembler.chunk(item), run_manager)
+        if (last := assembler.close()) is not None:
+            yield await _aemit(last, run_manager)
+
+    # ------------------------------------------------------------ tools and structured output
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools; they are merged into the prompt's own tools by name.
+
+        Args:
+            tools: Anything ``convert_to_openai_tool`` accepts.
+            tool_choice: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True``
+                (force a call), a bound tool's name (force that tool), or
+                ``None``/``False`` (the prompt decides).
+            strict: Passed to the tool definitions' ``strict`` flag.
+            kwargs: Further call arguments bound alongside.
+        """
+        formatted = [convert_to_openai_tool(t, strict=strict) for t in tools]
+        choice = tool_choice_to_wire(tool_choice, tool_names(formatted))
+        if choice is not None:
+            kwargs["tool_choice"] = choice
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: _DictOrPydantic | None = None,
+        *,
+        method: Literal["function_calling", "json_schema", "json_mode"] = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """A runnable returning ``schema`` instances (pydantic) or dicts.
+
+        Args:
+            schema: Pydantic class, TypedDict, JSON schema or OpenAI function dict.
+            method: ``"function_calling"`` (default: a forced tool call, which every
+                provider behind Humanloop supports), ``"json_schema"`` (the prompt's
+                ``response_format``) or ``"json_mode"`` (JSON object; describe the
+                keys in the prompt).
+            include_raw: Return ``{"raw", "parsed", "parsing_error"}`` instead.
+            strict: Ask the provider to follow the schema exactly.
+            kwargs: Further call arguments bound alongside.
+        """
+        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        if schema is None and method != "json_mode":
+            raise ValueError(f"with_structured_output(method={method!r}) needs a schema")
+        trace = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
+        parser: Runnable[Any, Any]
+        if method == "function_calling":
+            name = convert_to_openai_tool(schema)["function"]["name"]  # type: ignore[arg-type]
+            llm = self.bind_tools([schema], tool_choice=name, strict=strict,  # type: ignore[list-item]
+                                  ls_structured_output_format=trace, **kwargs)
+            parser = (PydanticToolsParser(tools=[schema], first_tool_only=True) if is_pydantic  # type: ignore[list-item]
+                      else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True))
+        elif method in ("json_schema", "json_mode"):
+            response_format = ({"type": "json_object"} if method == "json_mode" else
+                               json_schema_response_format(
+                                   convert_to_openai_tool(schema, strict=strict)["function"], strict))  # type: ignore[arg-type]
+            llm = self.bind(response_format=response_format, ls_structured_output_format=trace, **kwargs)
+            parser = PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()  # type: ignore[arg-type]
+        else:
+            raise ValueError(f"method must be 'function_calling', 'json_schema' or 'json_mode', not {method!r}")
+        if not include_raw:
+            return llm | parser
+        parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+        fallback = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parsed.with_fallbacks([fallback], exception_key="parsing_error")
+
+
+def _emit(chunk: Any, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
+    generation = ChatGenerationChunk(message=chunk)
+    if run_manager is not None:
+        run_manager.on_llm_new_token(generation.text, chunk=generation)
+    return generation
+
+
+async def _aemit(chunk: Any, run_manager: AsyncCallbackManagerForLLMRun | None) -> ChatGenerationChunk:
+    generation = ChatGenerationChunk(message=chunk)
+    if run_manager is not None:
+        await run_manager.on_llm_new_token(generation.text, chunk=generation)
+    return generation

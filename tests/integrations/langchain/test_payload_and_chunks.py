@@ -1,0 +1,200 @@
+"""The payload builder and the stream chunk maker, alone (no client, no server)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessageChunk
+
+from humanloop_core.types import PromptCallRequest, PromptCallResponse, PromptCallStreamResponse, PromptResponse
+from langchain_humanloop._payload import (
+    CallPlan,
+    Target,
+    build_payload,
+    kernel_from_prompt,
+    merge_tools,
+    needs_deployed,
+    plan_call,
+    prompt_id_for_path,
+)
+from langchain_humanloop._response import HumanloopLogError, StreamAssembler, result_from_response
+
+NOW = "2026-01-01T00:00:00Z"
+TOOL_A = {"name": "lookup", "description": "stored", "parameters": {"type": "object"}}
+
+
+def stored_prompt(**overrides: Any) -> PromptResponse:
+    data = {
+        "path": "support/answer", "id": "pr_1", "name": "answer", "version_id": "pv_1",
+        "model": "gpt-stored", "provider": "openai", "temperature": 0.2,
+        "template": [{"role": "system", "content": "You help with {{topic}}."}],
+        "tools": [TOOL_A], "linked_tools": [{"id": "tl_1", "version_id": "tv_1", "name": "kb",
+                                             "description": "", "parameters": {}}],
+        "created_at": NOW, "updated_at": NOW, "last_used_at": NOW, "status": "committed",
+        "version_logs_count": 0, "total_logs_count": 0, "inputs": [{"name": "topic"}],
+    }
+    return PromptResponse.model_validate({**data, **overrides})
+
+
+DEFAULTS: dict[str, Any] = {"model": None, "temperature": None, "stop": []}
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def test_unchanged_stored_prompt_sends_only_its_address() -> None:
+    target = Target(path="support/answer", environment="production")
+    plan = plan_call(DEFAULTS, {"topic": "billing"}, None, {})
+    assert not needs_deployed(target, plan)
+    payload = build_payload(target, MESSAGES, plan, None)
+    assert payload == {"messages": MESSAGES, "path": "support/answer", "environment": "production",
+                       "inputs": {"topic": "billing"}}
+
+
+def test_overrides_merge_into_the_deployed_kernel() -> None:
+    target = Target(id="pr_1", version_id="pv_1")
+    bound = {"type": "function", "function": {"name": "calc", "description": "c", "parameters": {}}}
+    plan = plan_call({**DEFAULTS, "temperature": 0.0}, None, ["END"],
+                     {"tools": [bound], "tool_choice": "any", "user": "u1"})
+    assert needs_deployed(target, plan)
+    payload = build_payload(target, MESSAGES, plan, stored_prompt())
+    kernel = payload["prompt"]
+    # The stored template, model, provider and tools stay; only the overrides change.
+    assert kernel["template"] == [{"role": "system", "content": "You help with {{topic}}."}]
+    assert (kernel["model"], kernel["provider"]) == ("gpt-stored", "openai")
+    assert (kernel["temperature"], kernel["stop"]) == (0.0, ["END"])
+    assert [t["name"] for t in kernel["tools"]] == ["lookup", "calc"]
+    assert kernel["linked_tools"] == ["tl_1"]
+    assert payload["tool_choice"] == "required" and payload["user"] == "u1"
+    # The kernel names the version, so the version selectors are not sent with it.
+    assert "version_id" not in payload and "environment" not in payload
+    # The result is a valid request body.
+    PromptCallRequest.model_validate({k: v for k, v in payload.items() if k not in ("version_id",)})
+
+
+def test_bound_tool_replaces_stored_tool_of_same_name() -> None:
+    merged = merge_tools([TOOL_A, {"name": "other", "description": ""}],
+                         [{"name": "lookup", "description": "bound"}])
+    assert [(t["name"], t["description"]) for t in merged] == [("lookup", "bound"), ("other", "")]
+
+
+def test_call_time_model_override_wins() -> None:
+    plan = plan_call({**DEFAULTS, "model": "a"}, None, None, {"model": "b", "temperature": 1.5})
+    assert plan.overrides == {"model": "b", "temperature": 1.5}
+
+
+def test_new_prompt_without_model_is_a_clear_error() -> None:
+    plan = plan_call(DEFAULTS, None, None, {"temperature": 0.5})
+    with pytest.raises(ValueError, match="needs a model"):
+        build_payload(Target(path="new/prompt"), MESSAGES, plan, None)
+
+
+def test_inline_kernel_without_address() -> None:
+    plan = plan_call({**DEFAULTS, "model": "mock-1"}, None, None, {})
+    payload = build_payload(Target(), MESSAGES, plan, None)
+    assert payload["prompt"] == {"model": "mock-1"}
+
+
+def test_unknown_call_kwargs_raise() -> None:
+    with pytest.raises(TypeError, match="frobnicate"):
+        plan_call(DEFAULTS, None, None, {"frobnicate": 1})
+
+
+def test_inputs_merge_key_by_key() -> None:
+    plan = plan_call(DEFAULTS, {"a": 1, "b": 2}, None, {"inputs": {"b": 3}})
+    assert plan.call_args["inputs"] == {"a": 1, "b": 3}
+
+
+def test_kernel_from_prompt_and_path_lookup() -> None:
+    kernel = kernel_from_prompt(stored_prompt())
+    assert set(kernel) >= {"model", "template", "tools", "provider", "temperature"}
+    assert "id" not in kernel and "path" not in kernel
+    records = [stored_prompt(path="other/answer", id="pr_0"), stored_prompt()]
+    assert prompt_id_for_path(records, "support/answer") == "pr_1"
+    assert prompt_id_for_path(records, "missing") is None
+    assert CallPlan().changes_kernel is False
+
+
+# ---------------------------------------------------------------- responses
+
+
+def call_response(**log: Any) -> PromptCallResponse:
+    return PromptCallResponse.model_validate({
+        "id": "log_1", "prompt": stored_prompt().to_wire(),
+        "logs": [{"index": 0, "output": "hello", "prompt_tokens": 5, "output_tokens": 2,
+                  "finish_reason": "stop", **log}],
+    })
+
+
+def test_result_from_response_sets_metadata_usage_and_tool_calls() -> None:
+    tool_call = {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": 1}'}}
+    result = result_from_response(call_response(
+        output_message={"role": "assistant", "content": None, "tool_calls": [tool_call]},
+        finish_reason="tool_calls"))
+    msg = result.generations[0].message
+    assert msg.tool_calls[0]["args"] == {"q": 1}
+    assert msg.usage_metadata == {"input_tokens": 5, "output_tokens": 2, "total_tokens": 7}
+    assert msg.response_metadata == {
+        "model_provider": "humanloop", "model_name": "gpt-stored", "finish_reason": "tool_calls",
+        "log_id": "log_1", "prompt_id": "pr_1", "version_id": "pv_1"}
+    assert msg.content == "hello" and msg.id == "log_1"
+
+
+def test_log_error_raises() -> None:
+    with pytest.raises(HumanloopLogError, match="rate limited"):
+        result_from_response(call_response(output=None, error="rate limited"))
+
+
+def item(**fields: Any) -> PromptCallStreamResponse:
+    return PromptCallStreamResponse.model_validate(
+        {"index": 0, "id": "log_1", "prompt_id": "pr_1", "version_id": "pv_1", **fields})
+
+
+def run(items: list[PromptCallStreamResponse], model: str | None = "mock-1") -> list[AIMessageChunk]:
+    assembler = StreamAssembler(model_name=model)
+    chunks = [assembler.chunk(i) for i in items]
+    last = assembler.close()
+    return chunks + ([last] if last is not None else [])
+
+
+def test_stream_text_usage_once_metadata_once_last_marked() -> None:
+    chunks = run([item(output="Hel"), item(output="lo", prompt_tokens=3),
+                  item(output="!", output_tokens=3, finish_reason="stop")])
+    assert len(chunks) == 3
+    assert [c.chunk_position for c in chunks] == [None, None, "last"]
+    assert [c.usage_metadata is not None for c in chunks] == [False, False, True]
+    assert [bool(c.response_metadata) for c in chunks] == [False, False, True]
+    full = chunks[0] + chunks[1] + chunks[2]
+    assert full.content == "Hello!"
+    assert full.usage_metadata == {"input_tokens": 3, "output_tokens": 3, "total_tokens": 6}
+    assert full.response_metadata["model_name"] == "mock-1"  # not concatenated
+    assert full.response_metadata["log_id"] == "log_1"
+
+
+def test_stream_without_finish_reason_gets_a_closing_chunk() -> None:
+    chunks = run([item(output="a"), item(output="b")])
+    assert chunks[-1].chunk_position == "last" and chunks[-1].content == ""
+    assert sum(c.chunk_position == "last" for c in chunks) == 1
+
+
+def test_stream_tool_calls_whole_and_in_deltas_aggregate() -> None:
+    def tc(id_: str, name: str, args: str) -> dict[str, Any]:
+        return {"role": "assistant", "tool_calls": [
+            {"id": id_, "type": "function", "function": {"name": name, "arguments": args}}]}
+    chunks = run([
+        item(output_message=tc("c1", "add", '{"a": ')),
+        item(output_message=tc("c1", "add", "1}")),         # delta repeating id and name
+        item(output_message=tc("", "", "")),                # empty continuation
+        item(output_message=tc("c2", "mul", '{"b": 2}')),   # a second call, whole
+        item(finish_reason="tool_calls"),
+    ])
+    full = chunks[0]
+    for c in chunks[1:]:
+        full = full + c
+    assert [(t["name"], t["args"], t["id"]) for t in full.tool_calls] == [
+        ("add", {"a": 1}, "c1"), ("mul", {"b": 2}, "c2")]
+    assert full.response_metadata["finish_reason"] == "tool_calls"
+
+
+def test_stream_error_item_raises() -> None:
+    with pytest.raises(HumanloopLogError, match="boom"):
+        run([item(error="boom")])
