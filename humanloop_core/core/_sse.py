@@ -1,0 +1,144 @@
+"""Server-sent events: a pure incremental decoder by the WHATWG rules, and thin iterators.
+
+https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+
+The decoder takes bytes exactly as the network delivers them: an event, a line, a CRLF
+pair or a multi-byte UTF-8 character may be split across chunks at any byte.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One dispatched event.
+
+    Attributes:
+        data: The data lines joined by ``"\\n"``.
+        event: The event type (``"message"`` when the stream named none).
+        id: The last event id seen so far in the stream, if any.
+        retry: The reconnection time in milliseconds, if the stream set one.
+    """
+
+    data: str
+    event: str = "message"
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Incremental decoder: ``feed(bytes) -> events`` as many times as needed, then ``flush()``."""
+
+    __slots__ = (
+        "_decoder",
+        "_pending",
+        "_skip_lf",
+        "_started",
+        "_data",
+        "_event",
+        "_last_id",
+        "_retry",
+    )
+
+    def __init__(self) -> None:
+        # errors="replace": the spec decodes invalid UTF-8 to U+FFFD rather than failing.
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""  # text after the last line terminator
+        self._skip_lf = False  # the previous chunk ended in CR: a leading LF completes CRLF
+        self._started = False
+        self._data: list[str] = []
+        self._event = ""
+        self._last_id: str | None = None
+        self._retry: int | None = None
+
+    @property
+    def incomplete(self) -> bool:
+        """True when an event has begun but not been dispatched (no blank line yet)."""
+        return bool(self._pending or self._data or self._event)
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """Decode a chunk; return the events it completes, in order."""
+        return self._feed_text(self._decoder.decode(chunk))
+
+    def flush(self) -> list[ServerSentEvent]:
+        """End of stream. Per the spec, an event without its closing blank line is
+        discarded, so this returns no new event; check :attr:`incomplete` first to tell
+        a cut stream from a finished one."""
+        return self._feed_text(self._decoder.decode(b"", final=True))
+
+    def _feed_text(self, text: str) -> list[ServerSentEvent]:
+        if not text:
+            return []
+        if self._skip_lf:
+            self._skip_lf = False
+            if text[0] == "\n":
+                text = text[1:]
+        if not self._started:  # a byte-order mark may open the stream, and only there
+            self._started = True
+            if text.startswith(_BOM):
+                text = text[1:]
+        if self._pending:
+            text = self._pending + text
+        lines = _LINE_END.split(text)
+        self._pending = lines.pop()
+        self._skip_lf = text.endswith("\r")
+        events: list[ServerSentEvent] = []
+        for line in lines:
+            if line:
+                self._field(line)
+            elif self._data:
+                events.append(self._dispatch())
+            else:
+                self._event = ""  # nothing to dispatch: the spec resets the type only
+        return events
+
+    def _field(self, line: str) -> None:
+        name, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id" and "\0" not in value:
+            self._last_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
+        # An empty name is a comment (":..."); other names are ignored, as the spec says.
+
+    def _dispatch(self) -> ServerSentEvent:
+        data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
+        event = ServerSentEvent(data, self._event or "message", self._last_id, self._retry)
+        self._data = []
+        self._event = ""
+        return event
+
+
+def iter_events(
+    chunks: Iterator[bytes], decoder: SSEDecoder | None = None
+) -> Iterator[ServerSentEvent]:
+    """The events of a byte stream (e.g. ``response.iter_bytes()``); incomplete tail discarded."""
+    decoder = decoder or SSEDecoder()
+    for chunk in chunks:
+        yield from decoder.feed(chunk)
+    yield from decoder.flush()
+
+
+async def aiter_events(
+    chunks: AsyncIterator[bytes], decoder: SSEDecoder | None = None
+) -> AsyncIterator[ServerSentEvent]:
+    """The events of an async byte stream (e.g. ``response.aiter_bytes()``)."""
+    decoder = decoder or SSEDecoder()
+    async for chunk in chunks:
+        for event in decoder.feed(chunk):
+            yield event
+    for event in decoder.flush():
+        yield event
