@@ -1,0 +1,157 @@
+"""Prompts: call a versioned prompt (whole or streamed), log calls made elsewhere, manage
+versions and deployments. Shared file operations come from ``_files``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Union, overload
+
+from ..core._operation import Operation
+from ..types import (
+    CreatePromptLogResponse,
+    ListPrompts,
+    LogResponse,
+    PaginatedData_PromptResponse_,
+    PromptCallRequest,
+    PromptCallResponse,
+    PromptCallStreamResponse,
+    PromptLogRequest,
+    PromptLogUpdateRequest,
+    PromptRequest,
+    PromptResponse,
+    UpdatePromptRequest,
+)
+from ._base import body, path, rename, split
+from ._files import AsyncFileResource, FileKind, SyncFileResource, log_op, upsert_op
+
+if TYPE_CHECKING:
+    from ..core.request_options import RequestOptions
+    from ..core._streaming import AsyncStream, Stream
+    from ._params import (
+        Json,
+        Message,
+        Messages,
+        PromptKernelArg,
+        ProviderApiKeysArg,
+        ResponseFormatArg,
+        Template,
+        ToolChoiceArg,
+        ToolFunctionArg,
+    )
+
+KIND = FileKind("prompts", PromptResponse, PaginatedData_PromptResponse_, ListPrompts,
+                UpdatePromptRequest)
+_QUERY = ("version_id", "environment")  # the rest of a call/log's arguments form the body
+# Names the official SDK gives the body's `environment` (its `environment` is the query one).
+_BODY_ENVIRONMENT = ("prompts_call_request_environment", "prompts_call_stream_request_environment")
+
+
+def call_op(args: Mapping[str, Any], stream: bool) -> Operation[Any]:
+    """``POST /prompts/call``; with ``stream`` the reply is an SSE stream of chunks."""
+    params, fields = split(args, _QUERY)
+    rename(fields, "prompt_id", "id")
+    for name in _BODY_ENVIRONMENT:
+        rename(fields, name, "environment")
+    # Sent only when true: the spec's default is false, and unset fields stay off the wire.
+    if fields.pop("stream", False) or stream:
+        fields["stream"] = True
+        stream = True
+    return Operation(name="prompts.call", method="POST", path="/prompts/call",
+                     cast_to=PromptCallResponse, params=params,
+                     json=body("prompts.call", PromptCallRequest, fields),
+                     options=args.get("request_options"),
+                     stream_item=PromptCallStreamResponse if stream else None)
+
+
+def update_log_op(args: Mapping[str, Any]) -> Operation[Any]:
+    _, fields = split(args, ())
+    url = path("prompts", fields.pop("id"), "log", fields.pop("log_id"))
+    return Operation(name="prompts.update_log", method="PATCH", path=url, cast_to=LogResponse,
+                     json=body("prompts.update_log", PromptLogUpdateRequest, fields),
+                     options=args.get("request_options"))
+
+
+class PromptsResource(SyncFileResource[PromptResponse, ListPrompts]):
+    """``client.prompts``."""
+
+    _kind = KIND
+
+    @overload
+    def call(self, *, stream: Literal[False] = False, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> PromptCallResponse: ...  # noqa: E501
+    @overload
+    def call(self, *, stream: Literal[True], version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> Stream[PromptCallStreamResponse]: ...  # noqa: E501
+    @overload
+    def call(self, *, stream: bool, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> Union[PromptCallResponse, Stream[PromptCallStreamResponse]]: ...  # noqa: E501
+
+    def call(self, *, stream: bool = False, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> Union[PromptCallResponse, Stream[PromptCallStreamResponse]]:  # noqa: E501
+        """Call the prompt (by ``path``/``id``, a ``version_id`` or ``environment``, or an inline
+        ``prompt`` kernel) with ``messages`` and ``inputs``; the call is logged.
+
+        Returns:
+            The whole response, or with ``stream=True`` a ``Stream`` of chunks.
+        """
+        result: PromptCallResponse | Stream[PromptCallStreamResponse]
+        result = self._transport.execute(call_op(locals(), stream))
+        return result
+
+    def call_stream(self, *, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_stream_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> Stream[PromptCallStreamResponse]:  # noqa: E501
+        """``call(..., stream=True)``, under the official SDK's name."""
+        chunks: Stream[PromptCallStreamResponse] = self._transport.execute(call_op(locals(), True))
+        return chunks
+
+    def log(self, *, version_id: str | None = None, environment: str | None = None, evaluation_id: str | None = None, path: str | None = None, id: str | None = None, output_message: Message | None = None, prompt_tokens: int | None = None, output_tokens: int | None = None, prompt_cost: float | None = None, output_cost: float | None = None, finish_reason: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, start_time: datetime | None = None, end_time: datetime | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompt_log_request_environment: str | None = None, save: bool | None = None, request_options: RequestOptions | None = None) -> CreatePromptLogResponse:  # noqa: E501
+        """Log a call made outside Humanloop against the prompt (created if new)."""
+        return self._transport.execute(log_op(KIND, PromptLogRequest, CreatePromptLogResponse, locals()))
+
+    def update_log(self, id: str, log_id: str, *, output_message: Message | None = None, prompt_tokens: int | None = None, output_tokens: int | None = None, prompt_cost: float | None = None, output_cost: float | None = None, finish_reason: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, request_options: RequestOptions | None = None) -> LogResponse:  # noqa: E501
+        """Update fields of log ``log_id`` of prompt ``id``."""
+        result: LogResponse = self._transport.execute(update_log_op(locals()))
+        return result
+
+    def upsert(self, *, model: str, path: str | None = None, id: str | None = None, endpoint: Literal["complete", "chat", "edit"] | None = None, template: Template | None = None, provider: str | None = None, max_tokens: int | None = None, temperature: float | None = None, top_p: float | None = None, stop: str | list[str] | None = None, presence_penalty: float | None = None, frequency_penalty: float | None = None, other: Json | None = None, seed: int | None = None, response_format: ResponseFormatArg | None = None, tools: list[ToolFunctionArg] | None = None, linked_tools: list[str] | None = None, attributes: Json | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> PromptResponse:  # noqa: E501
+        """Create the prompt, or a new version of it when the kernel differs."""
+        return self._transport.execute(upsert_op(KIND, PromptRequest, locals()))
+
+
+class AsyncPromptsResource(AsyncFileResource[PromptResponse, ListPrompts]):
+    """``client.prompts`` of ``AsyncHumanloop``."""
+
+    _kind = KIND
+
+    @overload
+    async def call(self, *, stream: Literal[False] = False, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> PromptCallResponse: ...  # noqa: E501
+    @overload
+    async def call(self, *, stream: Literal[True], version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> AsyncStream[PromptCallStreamResponse]: ...  # noqa: E501
+    @overload
+    async def call(self, *, stream: bool, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> Union[PromptCallResponse, AsyncStream[PromptCallStreamResponse]]: ...  # noqa: E501
+
+    async def call(self, *, stream: bool = False, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> Union[PromptCallResponse, AsyncStream[PromptCallStreamResponse]]:  # noqa: E501
+        """Call the prompt (by ``path``/``id``, a ``version_id`` or ``environment``, or an inline
+        ``prompt`` kernel) with ``messages`` and ``inputs``; the call is logged.
+
+        Returns:
+            The whole response, or with ``stream=True`` an ``AsyncStream`` of chunks.
+        """
+        result: PromptCallResponse | AsyncStream[PromptCallStreamResponse]
+        result = await self._transport.execute(call_op(locals(), stream))
+        return result
+
+    async def call_stream(self, *, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_stream_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> AsyncStream[PromptCallStreamResponse]:  # noqa: E501
+        """``call(..., stream=True)``, under the official SDK's name."""
+        chunks: AsyncStream[PromptCallStreamResponse]
+        chunks = await self._transport.execute(call_op(locals(), True))
+        return chunks
+
+    async def log(self, *, version_id: str | None = None, environment: str | None = None, evaluation_id: str | None = None, path: str | None = None, id: str | None = None, output_message: Message | None = None, prompt_tokens: int | None = None, output_tokens: int | None = None, prompt_cost: float | None = None, output_cost: float | None = None, finish_reason: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, start_time: datetime | None = None, end_time: datetime | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompt_log_request_environment: str | None = None, save: bool | None = None, request_options: RequestOptions | None = None) -> CreatePromptLogResponse:  # noqa: E501
+        """Log a call made outside Humanloop against the prompt (created if new)."""
+        return await self._transport.execute(log_op(KIND, PromptLogRequest, CreatePromptLogResponse, locals()))
+
+    async def update_log(self, id: str, log_id: str, *, output_message: Message | None = None, prompt_tokens: int | None = None, output_tokens: int | None = None, prompt_cost: float | None = None, output_cost: float | None = None, finish_reason: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, request_options: RequestOptions | None = None) -> LogResponse:  # noqa: E501
+        """Update fields of log ``log_id`` of prompt ``id``."""
+        result: LogResponse = await self._transport.execute(update_log_op(locals()))
+        return result
+
+    async def upsert(self, *, model: str, path: str | None = None, id: str | None = None, endpoint: Literal["complete", "chat", "edit"] | None = None, template: Template | None = None, provider: str | None = None, max_tokens: int | None = None, temperature: float | None = None, top_p: float | None = None, stop: str | list[str] | None = None, presence_penalty: float | None = None, frequency_penalty: float | None = None, other: Json | None = None, seed: int | None = None, response_format: ResponseFormatArg | None = None, tools: list[ToolFunctionArg] | None = None, linked_tools: list[str] | None = None, attributes: Json | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> PromptResponse:  # noqa: E501
+        """Create the prompt, or a new version of it when the kernel differs."""
+        return await self._transport.execute(upsert_op(KIND, PromptRequest, locals()))
