@@ -1,0 +1,60 @@
+"""``humanloop-server`` / ``python -m humanloop_core.server``: run the server."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+
+def default_db() -> str:
+    import platformdirs
+
+    directory = Path(platformdirs.user_data_dir("humanloop-core", appauthor=False))
+    directory.mkdir(parents=True, exist_ok=True)
+    return str(directory / "humanloop.sqlite")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="humanloop-server",
+                                     description="A self-hostable Humanloop v5 compatible server.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--db", default=None,
+                        help="SQLite file (default: in the user data directory); ':memory:' for a throwaway one")
+    parser.add_argument("--api-key", default=None,
+                        help="key clients send as X-API-KEY (default: $HUMANLOOP_API_KEY, else generated)")
+    parser.add_argument("--mock-chunk-delay", type=float, default=0.0,
+                        help="seconds the mock provider waits before each streamed chunk")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    import uvicorn
+
+    from . import create_app, generate_api_key
+    from .store import SqliteStore
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    api_key = args.api_key or os.environ.get("HUMANLOOP_API_KEY")
+    if not api_key:
+        api_key = generate_api_key()
+        # Shown once, here, so the operator can configure clients; never logged afterwards.
+        print(f"Generated API key (shown once): {api_key}", file=sys.stderr, flush=True)
+    db = args.db or default_db()
+    store = SqliteStore(db)
+    app = create_app(store, api_key, mock_chunk_delay=args.mock_chunk_delay)
+    print(f"Humanloop v5 API on http://{args.host}:{args.port}/v5 (db: {db})", file=sys.stderr, flush=True)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
+                    log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=5)
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    main()

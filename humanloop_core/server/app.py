@@ -1,0 +1,134 @@
+"""The FastAPI application: routers under ``/v5``, API-key auth, errors and access log."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+import warnings
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import files
+from .errors import ApiProblem
+from .providers import ProviderRegistry
+from .routes import catalog, evaluations, logging as logging_routes
+from .routes.files import file_router
+from .store import Store
+
+logger = logging.getLogger("humanloop_core.server")
+
+# FastAPI wraps deferred-build body models in Annotated[..., Field(alias="body")] when it first
+# validates one; pydantic warns that the alias is unused. Harmless, and not ours to fix.
+warnings.filterwarnings("ignore", message="The 'alias' attribute with value 'body'")
+
+API_PREFIX = "/v5"
+# Reachable without a key: liveness and the API description.
+_OPEN_PATHS = {"/healthz", f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs"}
+
+
+class AccessMiddleware:
+    """Checks ``X-API-KEY`` and writes one log line per request. Pure ASGI, so streamed
+    responses pass through untouched; the line never includes headers or the query."""
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        self.app = app
+        self._key = api_key.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            if scope["path"] in _OPEN_PATHS or self._authorised(scope):
+                await self.app(scope, receive, send_status)
+            else:
+                await JSONResponse(
+                    {"detail": "missing or invalid API key: send it in the X-API-KEY header"}, 401
+                )(scope, receive, send_status)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)
+
+    def _authorised(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"x-api-key":
+                return hmac.compare_digest(value, self._key)
+        return False
+
+
+def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Only the spec's fields: the raw input may be large, and ctx may hold exceptions.
+    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()]
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiProblem)
+    async def problem(_: Request, exc: ApiProblem) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_detail(exc)}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no such operation: {request.method} {request.url.path}"
+        return JSONResponse({"detail": detail}, exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> JSONResponse:
+        # Logged here with the traceback; the client gets no internals.
+        logger.exception("unhandled error in %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal server error"}, 500)
+
+
+def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = None,
+               mock_chunk_delay: float = 0.0) -> FastAPI:
+    """A Humanloop v5 compatible application over ``store``.
+
+    Args:
+        store: Where files, versions and logs live.
+        api_key: The key every request must send in ``X-API-KEY``.
+        providers: Model providers by name; defaults to ``mock`` and ``openai``.
+        mock_chunk_delay: Seconds the default mock provider waits before each chunk.
+    """
+    app = FastAPI(
+        title="Humanloop-compatible server (humanloop-core)",
+        version="5",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.store = store
+    app.state.providers = providers or ProviderRegistry.default(mock_chunk_delay)
+    for kind in files.KINDS.values():
+        app.include_router(file_router(kind), prefix=API_PREFIX)
+    app.include_router(logging_routes.router, prefix=API_PREFIX)
+    app.include_router(catalog.router, prefix=API_PREFIX)
+    app.include_router(evaluations.router, prefix=API_PREFIX)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    _install_error_handlers(app)
+    app.add_middleware(AccessMiddleware, api_key=api_key)
+    return app

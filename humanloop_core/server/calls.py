@@ -1,0 +1,178 @@
+"""``prompts.call``: resolve the version, render, call the provider, log, answer.
+
+Preparation, the log body and the response are pure-ish functions shared by the plain
+and the streamed call; the two shells differ only in how they drive the provider.
+Every call is logged, failures included, so a broken provider leaves a trace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from humanloop_core import types as t
+
+from . import files, logs
+from .errors import ApiProblem
+from .providers import Chunk, Completion, ProviderError, ProviderRegistry, ProviderRequest
+from .rendering import render_messages
+from .store import Row, Store, new_id, now
+
+PROMPT = files.KINDS["prompt"]
+
+
+@dataclass
+class CallPlan:
+    request: t.PromptCallRequest
+    file: Row
+    version: Row
+    messages: list[dict[str, Any]]
+    provider_request: ProviderRequest
+    log_id: str = field(default_factory=lambda: new_id("log"))
+    start: str = field(default_factory=now)
+    started: float = field(default_factory=time.monotonic)
+
+
+def prepare(store: Store, request: t.PromptCallRequest, version_id: str | None,
+            environment: str | None) -> CallPlan:
+    file, version = logs.resolve_for_log(store, PROMPT, request, "prompt", version_id,
+                                         request.environment or environment)
+    if request.trace_parent_id and store.get_log(request.trace_parent_id) is None:
+        raise ApiProblem(404, f"trace parent log not found: {request.trace_parent_id!r}")
+    kernel = version["kernel"]
+    messages = render_messages(kernel.get("template"), request.inputs)
+    messages += [m.to_wire() for m in request.messages or []]
+    keys = request.provider_api_keys.to_wire() if request.provider_api_keys else {}
+    provider = kernel.get("provider") or "openai"
+    tool_choice = request.tool_choice
+    if isinstance(tool_choice, t.ToolChoice):
+        tool_choice = tool_choice.to_wire()
+    provider_request = ProviderRequest.from_kernel(kernel, messages, tool_choice, keys.get(provider))
+    return CallPlan(request, file, version, messages, provider_request)
+
+
+def _log_body(plan: CallPlan, completion: Completion | None, error: str | None) -> dict[str, Any]:
+    req = plan.request
+    body = logs.log_fields(req)
+    for drop in ("stream", "num_samples", "return_inputs", "provider_api_keys", "logprobs", "suffix"):
+        body.pop(drop, None)
+    body.update(messages=plan.messages, start_time=plan.start, end_time=now(),
+                provider_latency=round(time.monotonic() - plan.started, 6))
+    body.setdefault("inputs", {})
+    if completion is not None:
+        body.update(output=completion.output, output_message=completion.output_message(),
+                    prompt_tokens=completion.prompt_tokens, output_tokens=completion.output_tokens,
+                    finish_reason=completion.finish_reason)
+    if error is not None:
+        body["error"] = error
+    return body
+
+
+def record(store: Store, plan: CallPlan, completion: Completion | None, error: str | None) -> dict[str, Any]:
+    """Store the call's log (unless ``save`` is false) and return its body."""
+    body = _log_body(plan, completion, error)
+    if plan.request.save is not False:
+        logs.create_log(store, "prompt", plan.file, plan.version, body, log_id=plan.log_id)
+    return body
+
+
+def call_response(store: Store, plan: CallPlan, body: dict[str, Any]) -> dict[str, Any]:
+    req = plan.request
+    sample = {k: body[k] for k in ("output", "created_at", "provider_latency", "output_message",
+                                   "prompt_tokens", "output_tokens", "finish_reason") if k in body}
+    wire: dict[str, Any] = {
+        k: v for k, v in body.items()
+        if k in t.PromptCallResponse.model_fields and k not in ("inputs", "messages")
+    }
+    wire.update(id=plan.log_id, messages=plan.messages, environment=req.environment,
+                prompt=files.file_response(store, PROMPT, store.get_file(plan.file["id"]) or plan.file,
+                                           plan.version),
+                logs=[{**sample, "index": i} for i in range(max(req.num_samples or 1, 1))])
+    if req.return_inputs is not False:
+        wire["inputs"] = body.get("inputs", {})
+    if req.batch_id:
+        wire["batch_id"] = req.batch_id
+    if req.trace_parent_id:
+        wire["trace_id"] = logs.trace_root(store, {"id": plan.log_id, "trace_parent_id": req.trace_parent_id})["id"]
+    return t.PromptCallResponse.model_validate(wire).to_wire()
+
+
+async def call(store: Store, registry: ProviderRegistry, plan: CallPlan) -> dict[str, Any]:
+    """A plain call. Provider failures are logged, then raised as ``ApiProblem``."""
+    try:
+        completion = await _complete(registry, plan)
+    except ProviderError as exc:
+        await run_in_threadpool(record, store, plan, None, str(exc))
+        raise ApiProblem(exc.status, f"{exc} (logged as {plan.log_id})") from None
+    body = await run_in_threadpool(record, store, plan, completion, None)
+    return await run_in_threadpool(call_response, store, plan, body)
+
+
+async def _complete(registry: ProviderRegistry, plan: CallPlan) -> Completion:
+    provider = registry.get(plan.version["kernel"].get("provider") or "openai")
+    return await provider.complete(plan.provider_request)
+
+
+def _merge(completion: Completion, chunk: Chunk, calls: dict[str, dict[str, Any]]) -> None:
+    completion.output += chunk.output
+    for delta in chunk.tool_calls or []:
+        known = calls.setdefault(delta["id"], {"id": delta["id"], "type": "function",
+                                               "function": {"name": delta["function"]["name"], "arguments": ""}})
+        known["function"]["arguments"] += delta["function"].get("arguments") or ""
+    if chunk.finish_reason:
+        completion.finish_reason = chunk.finish_reason
+    if chunk.prompt_tokens is not None:
+        completion.prompt_tokens = chunk.prompt_tokens
+    if chunk.output_tokens is not None:
+        completion.output_tokens = chunk.output_tokens
+
+
+def _event(plan: CallPlan, chunk: Chunk | None, error: str | None = None) -> bytes:
+    item: dict[str, Any] = {"index": 0, "id": plan.log_id, "prompt_id": plan.file["id"],
+                            "version_id": plan.version["id"], "created_at": now()}
+    if chunk is not None:
+        message: dict[str, Any] = {"role": "assistant", "content": chunk.output}
+        if chunk.tool_calls:
+            message["tool_calls"] = chunk.tool_calls
+        item.update(output=chunk.output, output_message=message, finish_reason=chunk.finish_reason,
+                    prompt_tokens=chunk.prompt_tokens, output_tokens=chunk.output_tokens)
+    if error is not None:
+        item["error"] = error
+    wire = t.PromptCallStreamResponse.model_validate(item).to_wire()
+    return f"data: {json.dumps(wire, separators=(',', ':'))}\n\n".encode()
+
+
+async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> AsyncIterator[bytes]:
+    """SSE events of the call. The log is committed before the last event goes out, so a
+    client that has read the whole stream can already fetch it."""
+    completion = Completion("", None, "stop", 0, 0)
+    calls: dict[str, dict[str, Any]] = {}
+    pending: Chunk | None = None
+    error: str | None = None
+    try:
+        provider = registry.get(plan.version["kernel"].get("provider") or "openai")
+        async for chunk in provider.stream(plan.provider_request):
+            _merge(completion, chunk, calls)
+            if pending is not None:
+                yield _event(plan, pending)
+            pending = chunk
+    except ProviderError as exc:
+        error = str(exc)
+    except BaseException:
+        # The client went away (or the server is stopping): keep what was produced.
+        completion.tool_calls = list(calls.values()) or None
+        with contextlib.suppress(Exception):
+            record(store, plan, completion, "stream interrupted before the end")
+        raise
+    completion.tool_calls = list(calls.values()) or None
+    await run_in_threadpool(record, store, plan, completion if error is None or pending else None, error)
+    if pending is not None:
+        yield _event(plan, pending)
+    if error is not None:
+        yield _event(plan, None, error)

@@ -1,0 +1,23 @@
+"""Errors the server's services raise; app.py turns them into JSON responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiProblem(Exception):
+    """A request the server refuses, with a status and a detail saying what to fix."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def not_found(what: str, key: str) -> ApiProblem:
+    return ApiProblem(404, f"{what} not found: {key!r}")
+
+
+def invalid(loc: list[str | int], msg: str, type_: str = "value_error") -> ApiProblem:
+    """A 422 shaped like FastAPI's ``HTTPValidationError``, so clients parse one format."""
+    return ApiProblem(422, [{"loc": loc, "msg": msg, "type": type_}])

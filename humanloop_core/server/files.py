@@ -1,0 +1,225 @@
+"""Files (prompts, tools, datasets, evaluators, flows): one generic service for all kinds.
+
+A file is a path in the directory tree plus versions. A version is identified by the
+hash of its canonical kernel (the request minus path, id and commit message, with the
+schema's defaults filled), so upserting an unchanged kernel returns the same version_id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from humanloop_core import types as t
+
+from .errors import ApiProblem, invalid, not_found
+from .rendering import template_variables
+from .store import Row, Store
+
+_NOT_KERNEL = {"path", "id", "commit_message", "action"}
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """Everything that differs between file types, so routes and services are written once."""
+
+    type: str
+    route: str
+    label: str
+    prefix: str
+    request: type[BaseModel]
+    update: type[BaseModel]
+    response: type[BaseModel]
+    page: type[BaseModel]
+    versions: type[BaseModel]
+    counts_logs: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+KINDS: dict[str, FileKind] = {
+    k.type: k
+    for k in (
+        FileKind("prompt", "prompts", "Prompt", "pr", t.PromptRequest, t.UpdatePromptRequest,
+                 t.PromptResponse, t.PaginatedData_PromptResponse_, t.ListPrompts),
+        FileKind("tool", "tools", "Tool", "tl", t.ToolRequest, t.UpdateToolRequest,
+                 t.ToolResponse, t.PaginatedData_ToolResponse_, t.ListTools),
+        FileKind("dataset", "datasets", "Dataset", "ds", t.DatasetRequest, t.UpdateDatasetRequest,
+                 t.DatasetResponse, t.PaginatedData_DatasetResponse_, t.ListDatasets, counts_logs=False),
+        FileKind("evaluator", "evaluators", "Evaluator", "ev", t.EvaluatorRequest,
+                 t.UpdateEvaluatorRequest, t.EvaluatorResponse, t.PaginatedData_EvaluatorResponse_,
+                 t.ListEvaluators),
+        FileKind("flow", "flows", "Flow", "fl", t.FlowRequest, t.UpdateFlowRequest, t.FlowResponse,
+                 t.PaginatedData_FlowResponse_, t.ListFlows),
+    )
+}
+
+
+def canonical_kernel(request: BaseModel) -> dict[str, Any]:
+    """The versioned part of an upsert body, defaults included, ``None`` dropped."""
+    dumped = request.model_dump(mode="json", exclude_none=True)
+    return {k: v for k, v in dumped.items() if k not in _NOT_KERNEL}
+
+
+def kernel_hash(kernel: dict[str, Any]) -> str:
+    blob = json.dumps(kernel, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def clean_path(path: str) -> str:
+    """Paths are stored without surrounding slashes; an empty segment is a client mistake."""
+    parts = path.strip().strip("/").split("/")
+    if not path.strip("/ ") or any(not p.strip() for p in parts):
+        raise invalid(["body", "path"], f"invalid path {path!r}: use names separated by '/'")
+    return "/".join(p.strip() for p in parts)
+
+
+def parent_of(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+# -- lookups ---------------------------------------------------------------------------
+def get_file(store: Store, kind: FileKind, file_id: str) -> Row:
+    row = store.get_file(file_id)
+    if row is None or row["type"] != kind.type:
+        raise not_found(kind.label, file_id)
+    return row
+
+
+def find_file(store: Store, kind: FileKind, *, path: str | None, id: str | None) -> Row | None:
+    """The file named by id (must exist) or path (may not exist yet)."""
+    if id:
+        return get_file(store, kind, id)
+    if path:
+        row = store.get_file_by_path(clean_path(path))
+        if row is not None and row["type"] != kind.type:
+            raise ApiProblem(409, f"path {path!r} is a {row['type']}, not a {kind.type}")
+        return row
+    raise invalid(["body", "path"], f"give the {kind.type}'s `path` or `id`", "missing")
+
+
+def environment(store: Store, key: str) -> Row:
+    for env in store.list_environments():
+        if key in (env["id"], env["name"]):
+            return env
+    names = ", ".join(e["name"] for e in store.list_environments())
+    raise ApiProblem(404, f"environment not found: {key!r} (this server has: {names})")
+
+
+def resolve_version(store: Store, file: Row, version_id: str | None = None,
+                    environment_name: str | None = None) -> Row:
+    """The version a read or call uses: explicit id, else the environment's deployment,
+    else the default environment's deployment, else the newest version."""
+    if version_id:
+        version = store.get_version(version_id)
+        if version is None or version["file_id"] != file["id"]:
+            raise not_found(f"version of {file['path']!r}", version_id)
+        return version
+    deployed = store.deployments(file["id"])
+    if environment_name:
+        env = environment(store, environment_name)
+        if env["id"] not in deployed:
+            raise ApiProblem(404, f"no version of {file['path']!r} is deployed to {env['name']!r}")
+        return store.get_version(deployed[env["id"]]) or {}
+    default = next((e for e in store.list_environments() if e["tag"] == "default"), None)
+    if default and default["id"] in deployed:
+        return store.get_version(deployed[default["id"]]) or {}
+    versions = store.list_versions(file["id"])
+    if not versions:
+        raise ApiProblem(404, f"{file['path']!r} has no versions")
+    return versions[0]
+
+
+# -- writes ----------------------------------------------------------------------------
+def create_or_get(store: Store, kind: FileKind, path: str | None, id: str | None) -> Row:
+    file = find_file(store, kind, path=path, id=id)
+    if file is None:
+        path = clean_path(path or "")
+        if store.get_directory(path) is not None:
+            raise ApiProblem(409, f"path {path!r} is a directory")
+        store.ensure_directories(parent_of(path))
+        file = store.create_file(kind.prefix, kind.type, path)
+    return file
+
+
+def upsert(store: Store, kind: FileKind, path: str | None, id: str | None,
+           kernel: dict[str, Any], commit_message: str | None = None) -> tuple[Row, Row]:
+    """Create the file if needed and return it with the version holding ``kernel``."""
+    file = create_or_get(store, kind, path, id)
+    version = store.put_version(file["id"], kind.prefix + "v", kernel_hash(kernel), kernel,
+                                commit_message)
+    return store.get_file(file["id"]) or file, version
+
+
+def move(store: Store, kind: FileKind, file_id: str, body: BaseModel) -> Row:
+    file = get_file(store, kind, file_id)
+    data = body.model_dump(exclude_none=True)
+    if "path" in data:
+        new_path = clean_path(data["path"])
+    elif "name" in data:
+        name = clean_path(data["name"])
+        new_path = "/".join(p for p in (parent_of(file["path"]), name) if p)
+    else:
+        return file
+    other = store.get_file_by_path(new_path)
+    if other is not None and other["id"] != file_id:
+        raise ApiProblem(409, f"path {new_path!r} is already taken")
+    store.ensure_directories(parent_of(new_path))
+    return store.move_file(file_id, new_path)
+
+
+def deploy(store: Store, kind: FileKind, file_id: str, env_key: str, version_id: str) -> Row:
+    file = get_file(store, kind, file_id)
+    version = resolve_version(store, file, version_id=version_id)
+    store.set_deployment(file_id, environment(store, env_key)["id"], version["id"])
+    return file
+
+
+# -- responses -------------------------------------------------------------------------
+def env_wire(env: Row) -> dict[str, Any]:
+    return {"id": env["id"], "created_at": env["created_at"], "name": env["name"], "tag": env["tag"]}
+
+
+def file_response(store: Store, kind: FileKind, file: Row, version: Row) -> dict[str, Any]:
+    """The wire dict of ``kind.response`` for one version of a file."""
+    deployed = store.deployments(file["id"])
+    envs = [env_wire(e) for e in store.list_environments() if deployed.get(e["id"]) == version["id"]]
+    directory = store.get_directory(parent_of(file["path"])) if "/" in file["path"] else None
+    kernel = dict(version["kernel"])
+    body: dict[str, Any] = {
+        **{k: v for k, v in kernel.items() if not k.startswith("_")},
+        "path": file["path"], "id": file["id"], "name": file["path"].rsplit("/", 1)[-1],
+        "version_id": version["id"], "type": kind.type, "environments": envs,
+        "created_at": file["created_at"], "updated_at": file["updated_at"],
+        "last_used_at": file["last_used_at"], "status": version["status"],
+        "commit_message": version.get("commit_message"),
+        "directory_id": directory["id"] if directory else None,
+    }
+    if kind.counts_logs:
+        counts = store.count_logs(file["id"])
+        body["version_logs_count"] = counts.get(version["id"], 0)
+        body["total_logs_count"] = sum(counts.values())
+    if kind.type == "prompt":
+        body["inputs"] = [{"name": n} for n in template_variables(kernel.get("template"))]
+        body.pop("linked_tools", None)  # ids in, resolved tools out: not resolved here
+    elif kind.type in ("tool", "evaluator"):
+        body["inputs"] = _tool_inputs(kernel) if kind.type == "tool" else []
+    elif kind.type == "dataset":
+        body["datapoints_count"] = kernel.get("_count", 0)
+    if kind.type == "flow":
+        body.pop("total_logs_count", None)
+    return kind.response.model_validate(body).to_wire()  # type: ignore[attr-defined]
+
+
+def _tool_inputs(kernel: dict[str, Any]) -> list[dict[str, str]]:
+    properties = ((kernel.get("function") or {}).get("parameters") or {}).get("properties") or {}
+    return [{"name": name} for name in properties] if isinstance(properties, dict) else []
+
+
+def describe(store: Store, file: Row) -> dict[str, Any]:
+    """The response of a file at its default version (for listings of mixed kinds)."""
+    kind = KINDS[file["type"]]
+    return file_response(store, kind, file, resolve_version(store, file))

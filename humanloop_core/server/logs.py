@@ -1,0 +1,144 @@
+"""Logs of every file kind: creating them from request bodies and building responses.
+
+A log is stored as the spec fields it was given (``body``) plus indexed columns for the
+filters. Responses attach the file version it belongs to, evaluator logs judging it and,
+for traces, the logs whose ``trace_parent_id`` points at it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from humanloop_core import types as t
+
+from . import files
+from .errors import ApiProblem, not_found
+from .store import Row, Store, new_id, now
+
+RESPONSE_MODELS: dict[str, type[BaseModel]] = {
+    "prompt": t.PromptLogResponse, "tool": t.ToolLogResponse,
+    "flow": t.FlowLogResponse, "evaluator": t.EvaluatorLogResponse,
+}
+# Request fields that identify the file or version rather than describe the log.
+_IDENTITY = {"path", "id", "prompt", "tool", "flow", "spec", "evaluation_id", "batch_id", "log_id",
+             "parent_id", "version_id", "environment_id"}
+_MAX_TRACE_DEPTH = 8
+
+
+def log_fields(request: BaseModel) -> dict[str, Any]:
+    """The request's log payload in wire form (``batch_id`` becomes ``batches``)."""
+    data = request.model_dump(mode="json", exclude_none=True)
+    body = {k: v for k, v in data.items() if k not in _IDENTITY}
+    if data.get("batch_id"):
+        body["batches"] = [data["batch_id"]]
+    body.setdefault("created_at", now())
+    return body
+
+
+def resolve_for_log(store: Store, kind: files.FileKind, request: BaseModel, kernel_field: str | None,
+                    version_id: str | None, environment: str | None) -> tuple[Row, Row]:
+    """The file and version a log (or call) belongs to: a kernel in the body upserts a
+    version; otherwise the file named by path/id at version_id/environment."""
+    path, file_id = getattr(request, "path", None), getattr(request, "id", None)
+    kernel_model = getattr(request, kernel_field, None) if kernel_field else None
+    if kernel_model is not None:
+        data = kernel_model.model_dump(exclude_none=True)
+        normalised = kind.request.model_validate({"spec": data} if kind.type == "evaluator" else data)
+        return files.upsert(store, kind, path, file_id, files.canonical_kernel(normalised))
+    file = files.find_file(store, kind, path=path, id=file_id)
+    if file is None:
+        if kind.type in ("flow", "tool"):
+            # Flows and tools have no required kernel, so logging to a new path creates them,
+            # which is how decorators and tracers report work nobody registered up front.
+            empty = kind.request.model_validate({"attributes": {}} if kind.type == "flow" else {})
+            return files.upsert(store, kind, path, None, files.canonical_kernel(empty))
+        hint = f"; pass `{kernel_field}` to create it" if kernel_field else ""
+        raise ApiProblem(404, f"{kind.label} not found: {path!r}{hint}")
+    return file, files.resolve_version(store, file, version_id, environment)
+
+
+def create_log(store: Store, kind_type: str, file: Row, version: Row, body: dict[str, Any], *,
+               trace_parent_id: str | None = None, parent_id: str | None = None,
+               evaluation_id: str | None = None, log_id: str | None = None) -> str:
+    """Store one log (committed on return) and give its id."""
+    trace_parent_id = trace_parent_id or body.get("trace_parent_id")
+    if trace_parent_id and store.get_log(trace_parent_id) is None:
+        raise not_found("trace parent log", trace_parent_id)
+    log_id = log_id or new_id("log")
+    store.insert_log({
+        "id": log_id, "type": kind_type, "file_id": file["id"], "version_id": version["id"],
+        "created_at": body.get("created_at") or now(), "trace_parent_id": trace_parent_id,
+        "parent_id": parent_id, "evaluation_id": evaluation_id,
+        "source_datapoint_id": body.get("source_datapoint_id"), "body": body,
+    })
+    return log_id
+
+
+def trace_root(store: Store, log: Row) -> Row:
+    seen = {log["id"]}
+    while log.get("trace_parent_id"):
+        parent = store.get_log(log["trace_parent_id"])
+        if parent is None or parent["id"] in seen:
+            break
+        seen.add(parent["id"])
+        log = parent
+    return log
+
+
+class LogRenderer:
+    """Builds log responses, caching file versions across the logs of one request."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._versions: dict[str, dict[str, Any]] = {}
+
+    def version(self, kind_type: str, file_id: str, version_id: str) -> dict[str, Any]:
+        if version_id not in self._versions:
+            kind = files.KINDS[kind_type]
+            file = self.store.get_file(file_id) or {}
+            version = self.store.get_version(version_id) or {}
+            self._versions[version_id] = files.file_response(self.store, kind, file, version)
+        return self._versions[version_id]
+
+    def render(self, log: Row, depth: int = 0, include_parent: bool = False) -> dict[str, Any]:
+        model = RESPONSE_MODELS[log["type"]]
+        body = {k: v for k, v in log["body"].items() if k in model.model_fields}
+        body["id"] = log["id"]
+        body[log["type"]] = self.version(log["type"], log["file_id"], log["version_id"])
+        body["evaluator_logs"] = [self.render(child, depth + 1)
+                                  for child in self.store.child_logs("parent_id", log["id"])]
+        if depth < _MAX_TRACE_DEPTH:
+            body["trace_children"] = [self.render(child, depth + 1)
+                                      for child in self.store.child_logs("trace_parent_id", log["id"])]
+        if log.get("trace_parent_id"):
+            body["trace_parent_id"] = log["trace_parent_id"]
+            root = trace_root(self.store, log)
+            body["trace_id"] = root["id"]
+            if root["type"] == "flow":
+                body["trace_flow_id"] = root["file_id"]
+        if log["type"] == "evaluator":
+            body["parent_id"] = log.get("parent_id")
+            if include_parent and log.get("parent_id"):
+                parent = self.store.get_log(log["parent_id"])
+                if parent is not None:
+                    body["parent"] = self.render(parent, depth + 1)
+        return model.model_validate(body).to_wire()  # type: ignore[attr-defined]
+
+
+def get_log(store: Store, log_id: str) -> dict[str, Any]:
+    log = store.get_log(log_id)
+    if log is None:
+        raise not_found("Log", log_id)
+    return LogRenderer(store).render(log)
+
+
+def update_log(store: Store, log_id: str, kind_type: str, file_id: str | None,
+               changes: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``changes`` into a stored log of ``kind_type`` (and of ``file_id`` if given)."""
+    log = store.get_log(log_id)
+    if log is None or log["type"] != kind_type or (file_id and log["file_id"] != file_id):
+        raise not_found(f"{kind_type} log", log_id)
+    store.update_log(log_id, {**log["body"], **changes})
+    return get_log(store, log_id)

@@ -1,0 +1,1 @@
+"""Routers of the server, one module per family of operations."""

@@ -1,0 +1,5 @@
+"""Directories and the mixed listing of files."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

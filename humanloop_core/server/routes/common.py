@@ -1,0 +1,38 @@
+"""Pieces every router shares: the store and providers of the running app, paging, JSON."""
+
+from typing import Any
+
+from fastapi import Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from ..providers import ProviderRegistry
+from ..store import Store
+
+Page = Query(1, ge=1, description="Page number, from 1.")
+Size = Query(10, ge=0, le=1000, description="Page size.")
+
+
+def store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def providers(request: Request) -> ProviderRegistry:
+    return request.app.state.providers  # type: ignore[no-any-return]
+
+
+def ok(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def page_of(records: list[Any], page: int, size: int, total: int) -> dict[str, Any]:
+    return {"records": records, "page": page, "size": size, "total": total}
+
+
+async def off_loop(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a blocking store-bound function in the thread pool, keeping the loop free."""
+    return await run_in_threadpool(fn, *args, **kwargs)

@@ -1,0 +1,5 @@
+"""Evaluations."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

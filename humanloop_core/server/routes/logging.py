@@ -1,0 +1,140 @@
+"""Creating, updating, reading and calling: prompts.call, the ``/log`` operations of each
+kind and the ``/logs`` collection."""
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
+
+from humanloop_core import types as t
+
+from .. import calls, files, logs
+from ..providers import ProviderRegistry
+from ..store import Store
+from .common import Page, Size, no_content, off_loop, ok, page_of, providers, store
+
+router = APIRouter()
+KINDS = files.KINDS
+
+
+@router.post("/prompts/call", tags=["prompts"], summary="Call a Prompt",
+             responses={200: {"model": t.PromptCallResponse,
+                              "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/PromptCallStreamResponse"}}}}})
+async def call_prompt(body: t.PromptCallRequest, version_id: Optional[str] = None,
+                      environment: Optional[str] = None, db: Store = Depends(store),
+                      registry: ProviderRegistry = Depends(providers)) -> Any:
+    plan = await off_loop(calls.prepare, db, body, version_id, environment)
+    if body.stream:
+        return StreamingResponse(calls.stream(db, registry, plan), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return ok(await calls.call(db, registry, plan))
+
+
+@router.post("/prompts/log", tags=["prompts"], summary="Log to a Prompt",
+             responses={200: {"model": t.CreatePromptLogResponse}})
+def log_prompt(body: t.PromptLogRequest, version_id: Optional[str] = None,
+               environment: Optional[str] = None, db: Store = Depends(store)) -> Any:
+    file, version = logs.resolve_for_log(db, KINDS["prompt"], body, "prompt", version_id,
+                                         body.environment or environment)
+    log_id = logs.create_log(db, "prompt", file, version, logs.log_fields(body),
+                             evaluation_id=body.evaluation_id)
+    return ok({"id": log_id, "prompt_id": file["id"], "version_id": version["id"]})
+
+
+@router.patch("/prompts/{id}/log/{log_id}", tags=["prompts"], summary="Update a Prompt Log",
+              responses={200: {"model": t.PromptLogResponse}})
+def update_prompt_log(id: str, log_id: str, body: t.PromptLogUpdateRequest,
+                      db: Store = Depends(store)) -> Any:
+    return ok(logs.update_log(db, log_id, "prompt", id, body.model_dump(mode="json", exclude_unset=True)))
+
+
+@router.post("/tools/log", tags=["tools"], summary="Log to a Tool",
+             responses={200: {"model": t.CreateToolLogResponse}})
+def log_tool(body: t.ToolLogRequest, version_id: Optional[str] = None,
+             environment: Optional[str] = None, db: Store = Depends(store)) -> Any:
+    file, version = logs.resolve_for_log(db, KINDS["tool"], body, "tool", version_id,
+                                         body.environment or environment)
+    log_id = logs.create_log(db, "tool", file, version, logs.log_fields(body))
+    return ok({"id": log_id, "tool_id": file["id"], "version_id": version["id"]})
+
+
+@router.patch("/tools/{id}/log/{log_id}", tags=["tools"], summary="Update a Tool Log",
+              responses={200: {"model": t.ToolLogResponse}})
+def update_tool_log(id: str, log_id: str, body: t.ToolLogUpdateRequest,
+                    db: Store = Depends(store)) -> Any:
+    return ok(logs.update_log(db, log_id, "tool", id, body.model_dump(mode="json", exclude_unset=True)))
+
+
+@router.post("/flows/log", tags=["flows"], summary="Log to a Flow",
+             responses={200: {"model": t.CreateFlowLogResponse}})
+def log_flow(body: t.FlowLogRequest, version_id: Optional[str] = None,
+             environment: Optional[str] = None, db: Store = Depends(store)) -> Any:
+    file, version = logs.resolve_for_log(db, KINDS["flow"], body, "flow", version_id,
+                                         body.environment or environment)
+    fields = logs.log_fields(body)
+    fields.setdefault("trace_status", "incomplete")
+    log_id = logs.create_log(db, "flow", file, version, fields, evaluation_id=body.evaluation_id,
+                             log_id=body.log_id)
+    return ok({"id": log_id, "flow_id": file["id"], "version_id": version["id"],
+               "trace_status": fields["trace_status"]})
+
+
+@router.patch("/flows/logs/{log_id}", tags=["flows"], summary="Update a Flow Log (trace)",
+              responses={200: {"model": t.FlowLogResponse}})
+def update_flow_log(log_id: str, body: t.UpdateTraceRequest, db: Store = Depends(store)) -> Any:
+    return ok(logs.update_log(db, log_id, "flow", None, body.model_dump(mode="json", exclude_none=True)))
+
+
+@router.post("/evaluators/log", tags=["evaluators"], summary="Log an Evaluator judgment",
+             responses={200: {"model": t.CreateEvaluatorLogResponse}})
+def log_evaluator(body: t.CreateEvaluatorLogRequest, version_id: Optional[str] = None,
+                  environment: Optional[str] = None, db: Store = Depends(store)) -> Any:
+    parent = db.get_log(body.parent_id)
+    if parent is None:
+        raise files.not_found("parent log", body.parent_id)
+    file, version = logs.resolve_for_log(db, KINDS["evaluator"], body, "spec", version_id,
+                                         body.environment or environment)
+    log_id = logs.create_log(db, "evaluator", file, version, logs.log_fields(body), parent_id=parent["id"])
+    return ok({"id": log_id, "parent_id": parent["id"], "version_id": version["id"]})
+
+
+def _utc(value: Optional[datetime]) -> Optional[str]:
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone(timezone.utc).isoformat()
+
+
+@router.get("/logs", tags=["logs"], summary="List Logs",
+            responses={200: {"model": t.PaginatedData_LogResponse_}})
+def list_logs(file_id: str, page: int = Page, size: int = Size, version_id: Optional[str] = None,
+              version_status: Optional[t.VersionStatus] = None, search: Optional[str] = None,
+              metadata_search: Optional[str] = None, start_date: Optional[datetime] = None,
+              end_date: Optional[datetime] = None, include_parent: bool = False,
+              in_trace_filter: Optional[list[bool]] = Query(None), db: Store = Depends(store)) -> Any:
+    if db.get_file(file_id) is None:
+        raise files.not_found("File", file_id)
+    in_trace = in_trace_filter[0] if in_trace_filter and len(set(in_trace_filter)) == 1 else None
+    where = {"file_id": file_id, "version_id": version_id, "search": search, "metadata": metadata_search,
+             "start": _utc(start_date), "end": _utc(end_date), "in_trace": in_trace}
+    rows, total = db.list_logs(where, page, size)
+    renderer = logs.LogRenderer(db)
+    records = [renderer.render(r, include_parent=include_parent) for r in rows]
+    if version_status is not None:  # every stored version is committed
+        records = records if version_status == "committed" else []
+        total = total if version_status == "committed" else 0
+    return ok(page_of(records, page, size, total))
+
+
+@router.get("/logs/{id}", tags=["logs"], summary="Get a Log", responses={200: {"model": t.LogResponse}})
+def get_log(id: str, db: Store = Depends(store)) -> Any:
+    return ok(logs.get_log(db, id))
+
+
+@router.delete("/logs", tags=["logs"], status_code=204, response_class=Response, response_model=None,
+                summary="Delete Logs")
+def delete_logs(id: list[str] = Query(...), db: Store = Depends(store)) -> Any:
+    if db.delete_logs(id) == 0:
+        raise files.not_found("Log", ", ".join(id))
+    return no_content()
