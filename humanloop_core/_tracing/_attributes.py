@@ -116,8 +116,9 @@ def chat_request_attrs(op_json: Any, params: Any, streaming: bool) -> Attributes
         out[n.HL_PROMPT_ID] = str(body["id"])
     if query.get("version_id"):
         out[n.HL_PROMPT_VERSION_ID] = str(query["version_id"])
-    if query.get("environment"):
-        out[n.HL_ENVIRONMENT] = str(query["environment"])
+    environment = query.get("environment") or body.get("environment")
+    if environment:
+        out[n.HL_ENVIRONMENT] = str(environment)
     samples = body.get("num_samples")
     if isinstance(samples, int) and samples != 1:
         out[n.REQUEST_CHOICE_COUNT] = samples

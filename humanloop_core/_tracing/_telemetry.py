@@ -37,15 +37,33 @@ from ._attributes import (
 from ._content import input_messages, output_message, to_json
 from ._stream import StreamState
 
-try:  # The API's default meter provider; private, so tolerate its absence.
+try:  # The API's default meter provider and its global; private, so tolerate their absence.
+    from opentelemetry.metrics import _internal as _metrics_internal
     from opentelemetry.metrics._internal import _ProxyMeterProvider as _ProxyMP
 
     _NOOP_METER_PROVIDERS: tuple[type, ...] = (metrics.NoOpMeterProvider, _ProxyMP)
 except ImportError:  # pragma: no cover - older/newer API layouts
+    _metrics_internal = None  # type: ignore[assignment]
     _NOOP_METER_PROVIDERS = (metrics.NoOpMeterProvider,)
 _NOOP_TRACER_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
 _SUPPRESS_KEY = getattr(otel_context, "_SUPPRESS_INSTRUMENTATION_KEY", "suppress_instrumentation")
 _NOOP_TRACER = trace.NoOpTracer()
+_UNKNOWN = object()
+# With these set, the API builds a provider on first use: then always ask it, never shortcut.
+_PROVIDER_ENV = ("OTEL_PYTHON_TRACER_PROVIDER", "OTEL_PYTHON_METER_PROVIDER")
+
+
+def _no_global_providers() -> bool:
+    """Whether neither a global tracer provider nor a global meter provider is set.
+
+    Reads the API's globals directly: ``get_tracer_provider()`` probes ``os.environ`` on
+    every call while nothing is set, which alone would be most of the no-SDK cost.
+    """
+    return (
+        getattr(trace, "_TRACER_PROVIDER", _UNKNOWN) is None
+        and getattr(_metrics_internal, "_METER_PROVIDER", _UNKNOWN) is None
+    )
+
 
 logger = logging.getLogger("humanloop_core.tracing")
 F = TypeVar("F", bound=Callable[..., None])
@@ -80,8 +98,10 @@ class Invocation:
         if self.suppressed:
             return
         try:
-            # No SDK: still pass the caller's context (e.g. one extracted upstream) along.
-            propagate.inject(headers)
+            # No SDK: still pass along a context the caller holds (e.g. extracted upstream);
+            # an empty one has nothing to propagate, so skip the propagators.
+            if otel_context.get_current():
+                propagate.inject(headers)
         except Exception:
             logger.debug("trace context injection failed", exc_info=True)
 
@@ -137,6 +157,11 @@ class Telemetry:
     ) -> None:
         self._tracer_provider = tracer_provider
         self._meter_provider = meter_provider
+        # Only global providers, and none configured by environment: start() may shortcut.
+        self._globals_only = (
+            tracer_provider is None and meter_provider is None
+            and not any(key in os.environ for key in _PROVIDER_ENV)
+        )
         self._seen_tp: object = None
         self._tracer: trace.Tracer | None = None
         self._seen_mp: object = None
@@ -147,6 +172,8 @@ class Telemetry:
         try:
             if otel_context.get_value(_SUPPRESS_KEY):
                 return SUPPRESSED
+            if self._globals_only and _no_global_providers():
+                return NOOP
             tracer = self._resolve_tracer()
             instruments = self._resolve_instruments()
             if tracer is None and instruments is None:
@@ -238,17 +265,8 @@ class _Call(Invocation):
 
     @_guarded
     def succeed(self, result: Any) -> None:
-        if self._done:
-            return
-        self._done = True
-        try:
-            usage: Attributes = {}
-            if self._chat:
-                usage = self._chat_result(result)
-            self._finish_http()
-            self._record_metrics(None, usage)
-        finally:
-            self._span.end()
+        if not self._done:
+            self._finish(lambda: self._chat_result(result) if self._chat else {}, None)
 
     def _chat_result(self, result: Any) -> Attributes:
         """Describe a ``PromptCallResponse``; returns its token usage for the metric."""
@@ -303,48 +321,49 @@ class _Call(Invocation):
 
     @_guarded
     def end(self) -> None:
-        if self._done:
-            return
-        self._done = True
-        try:
-            self._finish_stream(cut=True)
-            self._finish_http()
-            self._record_metrics(None, self._stream_usage())
-        finally:
-            self._close_span()
+        if not self._done:
+            self._finish(self._stream_result, None)
 
     @_guarded
     def fail(self, exc: BaseException) -> None:
-        if self._done:
-            return
+        if not self._done:
+            etype = error_type(exc)
+            self._finish(lambda: self._failure(exc, etype), etype)
+
+    def _finish(self, describe: Callable[[], Attributes], etype: str | None) -> None:
+        """End exactly once: describe the outcome (returning token usage), record the
+        metrics, and end the span even when describing the outcome failed."""
         self._done = True
         try:
-            etype = error_type(exc)
-            self._finish_stream(cut=True)
-            self._finish_http()
-            if self._recording:
-                status = getattr(exc, "status_code", None)
-                if isinstance(status, int) and not self._chat:
-                    self._span.set_attribute(n.HTTP_STATUS, status)
-                self._span.set_attribute(n.ERROR_TYPE, etype)
-                self._span.set_status(Status(StatusCode.ERROR, _describe(exc)))
-            self._record_metrics(etype, self._stream_usage())
+            usage = describe()
+            if self._recording and self._attempts > 1:
+                self._span.set_attribute(n.HTTP_RESEND_COUNT, self._attempts - 1)
+            self._record_metrics(etype, usage)
         finally:
-            self._close_span()
+            if self._finalizer is not None:
+                self._finalizer.detach()
+            self._span.end()
 
-    def _finish_stream(self, cut: bool) -> None:
-        """Report what the stream delivered; samples without a finish reason were cut."""
+    def _failure(self, exc: BaseException, etype: str) -> Attributes:
+        if self._recording:
+            status = getattr(exc, "status_code", None)
+            if isinstance(status, int) and not self._chat:
+                self._span.set_attribute(n.HTTP_STATUS, status)
+            self._span.set_attribute(n.ERROR_TYPE, etype)
+            self._span.set_status(Status(StatusCode.ERROR, _describe(exc)))
+        return self._stream_result()
+
+    def _stream_result(self) -> Attributes:
+        """Report what a stream delivered (samples without a finish reason were cut);
+        returns its token usage. Nothing for a plain call."""
         state = self._stream
         if state is None:
-            return
+            return {}
         if self._recording:
-            self._span.set_attributes(state.attributes(cut))
+            self._span.set_attributes(state.attributes(cut=True))
             if self._capture:
-                self._span.set_attribute(n.OUTPUT_MESSAGES, to_json(state.output_messages(cut)))
-
-    def _finish_http(self) -> None:
-        if self._recording and self._attempts > 1:
-            self._span.set_attribute(n.HTTP_RESEND_COUNT, self._attempts - 1)
+                self._span.set_attribute(n.OUTPUT_MESSAGES, to_json(state.output_messages(cut=True)))
+        return state.usage()
 
     def _record_metrics(self, etype: str | None, usage: Attributes) -> None:
         instruments = self._instruments
@@ -358,14 +377,6 @@ class _Call(Invocation):
             count = usage.get(key)
             if count is not None:
                 instruments.tokens.record(count, {**attrs, n.TOKEN_TYPE: token_type})
-
-    def _stream_usage(self) -> Attributes:
-        return self._stream.usage() if self._stream is not None else {}
-
-    def _close_span(self) -> None:
-        if self._finalizer is not None:
-            self._finalizer.detach()
-        self._span.end()
 
 
 def _start_attrs(op: Any, url: httpx.URL, prompt: Any, chat: bool) -> tuple[str, Attributes]:

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 import pytest
-from opentelemetry import context, metrics, trace
+from opentelemetry import context, metrics, propagate, trace
 from opentelemetry.trace import SpanKind, StatusCode
 
 from humanloop_core._tracing import NOOP, SUPPRESSED, _telemetry
@@ -365,12 +365,29 @@ def test_hooks_never_raise(otel: Otel, caplog: pytest.LogCaptureFixture) -> None
 def test_global_providers_are_resolved_lazily(monkeypatch: pytest.MonkeyPatch, otel: Otel) -> None:
     """A client made before the SDK is configured still traces once it is."""
     telemetry = Telemetry()
-    monkeypatch.setattr(_telemetry.trace, "get_tracer_provider", lambda: trace.NoOpTracerProvider())
-    monkeypatch.setattr(_telemetry.metrics, "get_meter_provider", lambda: metrics.NoOpMeterProvider())
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)
+    monkeypatch.setattr(_telemetry._metrics_internal, "_METER_PROVIDER", None)
     assert telemetry.start(call_op(), URL) is NOOP
-    monkeypatch.setattr(_telemetry.trace, "get_tracer_provider", lambda: otel.tracer_provider)
+    # What trace.set_tracer_provider() does, without leaking a global into other tests.
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", otel.tracer_provider)
     telemetry.start(call_op(), URL).succeed(call_response())
     assert otel.span().name == "chat gpt-4o-mini"
+    assert otel.metric_names() == set()  # the meter provider is still the API's no-op
+
+
+def test_noop_inject_passes_an_upstream_context_along() -> None:
+    telemetry = Telemetry(trace.NoOpTracerProvider(), metrics.NoOpMeterProvider())
+    upstream = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    empty: dict[str, str] = {}
+    telemetry.start(call_op(), URL).inject(empty)
+    assert empty == {}
+    token = context.attach(propagate.extract({"traceparent": upstream}))
+    try:
+        headers: dict[str, str] = {}
+        telemetry.start(call_op(), URL).inject(headers)
+    finally:
+        context.detach(token)
+    assert headers["traceparent"] == upstream
 
 
 def test_stream_with_no_items_and_tool_call_deltas(otel: Otel, monkeypatch: pytest.MonkeyPatch) -> None:
