@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -302,7 +303,9 @@ class Humanloop(FunctionCallingLLM):
         try:
             prompt_id = self.id
             if prompt_id is None:
-                pager = await client.prompts.list(name=_basename(self.path))
+                pager = client.prompts.list(name=_basename(self.path))
+                if inspect.isawaitable(pager):  # tolerate an awaitable pager, too
+                    pager = await pager
                 prompt_id = _id_for_path([p async for p in pager], self.path)
             if prompt_id is None:
                 return None
