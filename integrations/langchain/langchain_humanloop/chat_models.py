@@ -256,13 +256,13 @@ class ChatHumanloop(BaseChatModel):
             "presence_penalty": self.presence_penalty, "frequency_penalty": self.frequency_penalty,
         }
 
-    def _plan(self, stop: list[str] | None, kwargs: dict[str, Any]) -> tuple[Target, CallPlan]:
+    def _plan(self, messages: list[BaseMessage], stop: list[str] | None,
+              kwargs: dict[str, Any]) -> tuple[Target, CallPlan, list[dict[str, Any]]]:
+        """Everything about a call that needs no I/O; messages are converted first so
+        content the API cannot carry fails before any request is made."""
+        wire = messages_to_wire(messages)
         target = Target(self.path, self.id, self.version_id, self.environment)
-        return target, plan_call(self._kernel_defaults(), self.inputs, stop, kwargs)
-
-    def _build_payload(self, messages: list[BaseMessage], target: Target, plan: CallPlan,
-                       deployed: Any | None) -> dict[str, Any]:
-        return build_payload(target, messages_to_wire(messages), plan, deployed)
+        return target, plan_call(self._kernel_defaults(), self.inputs, stop, kwargs), wire
 
     # ------------------------------------------------------------ sync / async shells
 
@@ -270,9 +270,9 @@ class ChatHumanloop(BaseChatModel):
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         if self.streaming:
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
-        target, plan = self._plan(stop, kwargs)
+        target, plan, wire = self._plan(messages, stop, kwargs)
         deployed = self._lookup(target) if needs_deployed(target, plan) else None
-        payload = self._build_payload(messages, target, plan, deployed)
+        payload = build_payload(target, wire, plan, deployed)
         return result_from_response(self._sync_client().prompts.call(**payload))
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -280,19 +280,19 @@ class ChatHumanloop(BaseChatModel):
                          **kwargs: Any) -> ChatResult:
         if self.streaming:
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
-        target, plan = self._plan(stop, kwargs)
+        target, plan, wire = self._plan(messages, stop, kwargs)
         deployed = await self._alookup(target) if needs_deployed(target, plan) else None
-        payload = self._build_payload(messages, target, plan, deployed)
+        payload = build_payload(target, wire, plan, deployed)
         return result_from_response(await self._async_client().prompts.call(**payload))
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        target, plan = self._plan(stop, kwargs)
+        target, plan, wire = self._plan(messages, stop, kwargs)
         # Stream items do not name the model, so even an unchanged stored prompt is
         # looked up (once per instance) for ``response_metadata["model_name"]``.
         deployed = self._lookup(target) if target.addressed else None
-        payload = self._build_payload(messages, target, plan, deployed)
+        payload = build_payload(target, wire, plan, deployed)
         assembler = StreamAssembler(model_name=model_of(payload, deployed))
         with self._sync_client().prompts.call_stream(**payload) as stream:
             for item in stream:
@@ -303,9 +303,9 @@ class ChatHumanloop(BaseChatModel):
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
-        target, plan = self._plan(stop, kwargs)
+        target, plan, wire = self._plan(messages, stop, kwargs)
         deployed = await self._alookup(target) if target.addressed else None
-        payload = self._build_payload(messages, target, plan, deployed)
+        payload = build_payload(target, wire, plan, deployed)
         assembler = StreamAssembler(model_name=model_of(payload, deployed))
         async with await self._async_client().prompts.call_stream(**payload) as stream:
             async for item in stream:

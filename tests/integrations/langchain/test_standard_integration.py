@@ -1,0 +1,79 @@
+"""LangChain's standard integration tests for ChatHumanloop, against the local server's mock provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from langchain_core.exceptions import OutputParserException
+from langchain_core.language_models import BaseChatModel
+from langchain_tests.integration_tests import ChatModelIntegrationTests
+
+from langchain_humanloop import ChatHumanloop
+from tests.integrations.langchain.conftest import fresh_path
+
+OFFLINE = ("the standard test downloads its image from raw.githubusercontent.com and this suite "
+           "runs offline; image parts are converted and sent to the local server in "
+           "test_chat_e2e.py::test_image_parts_reach_the_server")
+
+
+class TestChatHumanloopIntegration(ChatModelIntegrationTests):
+    server: Any = None
+
+    @pytest.fixture(autouse=True)
+    def _use_local_server(self, local_server: Any) -> None:
+        type(self).server = local_server
+
+    @property
+    def chat_model_class(self) -> type[ChatHumanloop]:
+        return ChatHumanloop
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        # A fresh prompt per model: versions created by one test (e.g. with tools bound)
+        # must not become the stored prompt another test builds on.
+        return {"path": fresh_path("tests/langchain/standard"), "model": "mock-1",
+                "provider": "mock", "base_url": self.server.base_url,
+                "api_key": self.server.api_key}
+
+    @property
+    def model_override_value(self) -> str:
+        return "mock-2"
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
+    @property
+    def supports_image_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_tool_message(self) -> bool:
+        return True
+
+    @pytest.mark.xfail(
+        reason="the mock provider answers response_format json_object with {\"reply\": ...}; the "
+        "standard test asks for its 'setup'/'punchline' keys only in prose, which a mock cannot "
+        "read (json_mode itself is tested in test_runnables_e2e.py)",
+        raises=OutputParserException, strict=True)
+    def test_json_mode(self, model: BaseChatModel) -> None:
+        super().test_json_mode(model)
+
+    @pytest.mark.xfail(
+        reason="the mock provider calls a tool under tool_choice=auto only when the last user "
+        "message names it ('get_weather'); the standard test says only 'weather'. The same "
+        "loop with a named tool passes in test_runnables_e2e.py",
+        raises=AssertionError, strict=True)
+    @pytest.mark.parametrize("model", [{}, {"output_version": "v1"}], indirect=True)
+    def test_agent_loop(self, model: BaseChatModel) -> None:
+        super().test_agent_loop(model)
+
+    @pytest.mark.xfail(reason=OFFLINE, raises=httpx.ConnectError)
+    def test_image_inputs(self, model: BaseChatModel) -> None:
+        super().test_image_inputs(model)
+
+    @pytest.mark.xfail(reason=OFFLINE, raises=httpx.ConnectError)
+    def test_image_tool_message(self, model: BaseChatModel) -> None:
+        super().test_image_tool_message(model)
