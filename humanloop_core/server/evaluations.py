@@ -1,0 +1,213 @@
+"""Evaluations: a dataset, the versions evaluated on it and the evaluators judging them.
+
+The server stores the setup with every reference resolved to a version id, and builds
+reports from the logs that name the evaluation (``evaluation_id``) and the evaluator
+logs attached to them. Running evaluators is left to clients.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from pydantic import BaseModel
+
+from humanloop_core import types as t
+
+from . import files, logs
+from .errors import ApiProblem, invalid, not_found
+from .store import Row, Store, new_id, now
+
+_ALL = 1_000_000
+
+
+def resolve_reference(store: Store, ref: BaseModel, where: str) -> tuple[Row, Row]:
+    """(file, version) named by a ``{version_id | file_id | path, environment}`` reference."""
+    data = ref.model_dump(exclude_none=True)
+    if data.get("version_id"):
+        version = store.get_version(data["version_id"])
+        if version is None:
+            raise not_found(f"{where} version", data["version_id"])
+        return store.get_file(version["file_id"]) or {}, version
+    key = data.get("file_id") or data.get("path")
+    if not key:
+        raise invalid(["body", where], "give a `version_id`, `file_id` or `path`", "missing")
+    file = store.get_file(key) if data.get("file_id") else store.get_file_by_path(files.clean_path(key))
+    if file is None:
+        raise not_found(where, key)
+    return file, files.resolve_version(store, file, None, data.get("environment"))
+
+
+def _setup(store: Store, body: BaseModel, current: Row | None = None) -> Row:
+    setup: Row = dict(current or {})
+    added = now()
+    if getattr(body, "dataset", None) is not None:
+        file, version = resolve_reference(store, body.dataset, "dataset")  # type: ignore[attr-defined]
+        if file["type"] != "dataset":
+            raise invalid(["body", "dataset"], f"{file['path']!r} is a {file['type']}, not a dataset")
+        setup["dataset"] = {"file_id": file["id"], "version_id": version["id"]}
+    if getattr(body, "evaluatees", None) is not None:
+        setup["evaluatees"] = []
+        for ref in body.evaluatees:  # type: ignore[attr-defined]
+            file, version = resolve_reference(store, ref, "evaluatees")
+            if file["type"] == "dataset":
+                raise invalid(["body", "evaluatees"], "a dataset can't be evaluated")
+            setup["evaluatees"].append({"file_id": file["id"], "version_id": version["id"],
+                                        "batch_id": ref.batch_id, "orchestrated": ref.orchestrated is not False,
+                                        "pinned": False, "added_at": added})
+    if getattr(body, "evaluators", None) is not None:
+        setup["evaluators"] = []
+        for ref in body.evaluators:  # type: ignore[attr-defined]
+            file, version = resolve_reference(store, ref, "evaluators")
+            if file["type"] != "evaluator":
+                raise invalid(["body", "evaluators"], f"{file['path']!r} is not an evaluator")
+            setup["evaluators"].append({"file_id": file["id"], "version_id": version["id"],
+                                        "orchestrated": ref.orchestrated is not False, "added_at": added})
+    if getattr(body, "name", None) is not None:
+        setup["name"] = body.name  # type: ignore[attr-defined]
+    if getattr(body, "file", None) is not None:
+        file = store.get_file(body.file.id) if body.file.id else None  # type: ignore[attr-defined]
+        if file is None and body.file.path:  # type: ignore[attr-defined]
+            file = store.get_file_by_path(files.clean_path(body.file.path))  # type: ignore[attr-defined]
+        if file is None:
+            raise not_found("evaluation file", body.file.id or body.file.path or "")  # type: ignore[attr-defined]
+        setup["file_id"] = file["id"]
+    if not setup.get("file_id") and setup.get("evaluatees"):
+        setup["file_id"] = setup["evaluatees"][0]["file_id"]
+    return setup
+
+
+def create(store: Store, body: t.CreateEvaluationRequest) -> dict[str, Any]:
+    ts = now()
+    evaluation = {"id": new_id("evr"), "status": "pending", "created_at": ts, "updated_at": ts,
+                  "evaluatees": [], **_setup(store, body)}
+    if not evaluation.get("file_id"):
+        raise invalid(["body", "file"], "give the evaluation's `file` or at least one evaluatee", "missing")
+    store.put_evaluation(evaluation)
+    return render(store, evaluation)
+
+
+def get(store: Store, evaluation_id: str) -> Row:
+    evaluation = store.get_evaluation(evaluation_id)
+    if evaluation is None:
+        raise not_found("Evaluation", evaluation_id)
+    return evaluation
+
+
+def update(store: Store, evaluation_id: str, changes: Row | BaseModel) -> dict[str, Any]:
+    evaluation = get(store, evaluation_id)
+    if isinstance(changes, BaseModel):
+        evaluation = _setup(store, changes, evaluation)
+    else:
+        evaluation.update(changes)
+    evaluation["updated_at"] = now()
+    store.put_evaluation(evaluation)
+    return render(store, evaluation)
+
+
+def pin(store: Store, evaluation_id: str, body: t.EvaluateeRequest) -> dict[str, Any]:
+    evaluation = get(store, evaluation_id)
+    _, version = resolve_reference(store, body, "evaluatee")
+    matched = [e for e in evaluation["evaluatees"] if e["version_id"] == version["id"]]
+    if not matched:
+        raise ApiProblem(404, f"version {version['id']!r} is not an evaluatee of {evaluation_id!r}")
+    for evaluatee in evaluation["evaluatees"]:
+        evaluatee["pinned"] = evaluatee["version_id"] == version["id"]
+    return update(store, evaluation_id, {"evaluatees": evaluation["evaluatees"]})
+
+
+def _version_wire(store: Store, file_id: str, version_id: str) -> dict[str, Any]:
+    file, version = store.get_file(file_id), store.get_version(version_id)
+    if file is None or version is None:
+        raise ApiProblem(409, f"a file of this evaluation was deleted: {file_id!r}")
+    return files.file_response(store, files.KINDS[file["type"]], file, version)
+
+
+def render(store: Store, evaluation: Row) -> dict[str, Any]:
+    dataset = evaluation.get("dataset") or {}
+    body = {
+        **{k: evaluation.get(k) for k in ("id", "status", "name", "file_id", "created_at", "updated_at")},
+        "dataset": _version_wire(store, dataset["file_id"], dataset["version_id"]),
+        "evaluatees": [{**{k: e[k] for k in ("batch_id", "orchestrated", "pinned", "added_at")},
+                        "version": _version_wire(store, e["file_id"], e["version_id"])}
+                       for e in evaluation.get("evaluatees", [])],
+        "evaluators": [{"orchestrated": e["orchestrated"], "added_at": e["added_at"],
+                        "version": _version_wire(store, e["file_id"], e["version_id"])}
+                       for e in evaluation.get("evaluators", [])],
+    }
+    return t.EvaluationResponse.model_validate(body).to_wire()
+
+
+def _judgment_stats(evaluator_version_id: str, judgments: list[Any], errors: int) -> dict[str, Any]:
+    values = [j for j in judgments if j is not None]
+    base = {"evaluator_version_id": evaluator_version_id, "total_logs": len(judgments) + errors,
+            "num_judgments": len(values), "num_nulls": len(judgments) - len(values), "num_errors": errors}
+    if values and all(isinstance(v, bool) for v in values):
+        return {**base, "num_true": sum(values), "num_false": len(values) - sum(values)}
+    if values and all(isinstance(v, (int, float)) for v in values):
+        ordered = sorted(float(v) for v in values)
+        pick = {str(p): ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] for p in (25, 50, 75)}
+        return {**base, "mean": statistics.fmean(ordered),
+                "std": statistics.pstdev(ordered), "percentiles": pick}
+    if values and all(isinstance(v, (str, list)) for v in values):
+        counts: dict[str, int] = {}
+        for value in values:
+            for option in value if isinstance(value, list) else [value]:
+                counts[option] = counts.get(option, 0) + 1
+        return {**base, "num_judgments_per_option": counts}
+    return base
+
+
+def _evaluated_logs(store: Store, evaluation_id: str) -> list[Row]:
+    return store.list_logs({"evaluation_id": evaluation_id}, 1, _ALL)[0]
+
+
+def stats(store: Store, evaluation_id: str) -> dict[str, Any]:
+    evaluation = get(store, evaluation_id)
+    evaluated = _evaluated_logs(store, evaluation_id)
+    judged = {log["id"]: store.child_logs("parent_id", log["id"]) for log in evaluated}
+    dataset = evaluation["dataset"]
+    num_datapoints = store.list_datapoints(dataset["version_id"], 1, 0)[1]
+    version_stats = []
+    for evaluatee in evaluation.get("evaluatees", []):
+        mine = [log for log in evaluated if log["version_id"] == evaluatee["version_id"]]
+        per_evaluator = []
+        for evaluator in evaluation.get("evaluators", []):
+            judgments = [j for log in mine for j in judged[log["id"]] if j["version_id"] == evaluator["version_id"]]
+            errors = sum(1 for j in judgments if j["body"].get("error"))
+            per_evaluator.append(_judgment_stats(
+                evaluator["version_id"], [j["body"].get("judgment") for j in judgments if not j["body"].get("error")],
+                errors))
+        version_stats.append({"version_id": evaluatee["version_id"], "batch_id": evaluatee.get("batch_id"),
+                              "num_logs": len(mine), "evaluator_version_stats": per_evaluator})
+    expected = num_datapoints * max(len(evaluation.get("evaluatees", [])), 1)
+    body = {"overall_stats": {"num_datapoints": num_datapoints, "total_logs": len(evaluated),
+                              "total_evaluator_logs": sum(len(v) for v in judged.values())},
+            "version_stats": version_stats, "status": evaluation["status"],
+            "progress": f"{min(len(evaluated), expected)}/{expected} logs"}
+    return t.EvaluationStats.model_validate(body).to_wire()
+
+
+def report_logs(store: Store, evaluation_id: str, page: int, size: int) -> tuple[list[dict[str, Any]], int]:
+    get(store, evaluation_id)
+    rows, total = store.list_logs({"evaluation_id": evaluation_id}, page, size)
+    renderer = logs.LogRenderer(store)
+    records = []
+    for row in rows:
+        rendered = renderer.render(row)
+        record: dict[str, Any] = {
+            "evaluated_version": renderer.version(row["type"], row["file_id"], row["version_id"]),
+            "log": rendered, "evaluator_logs": rendered.get("evaluator_logs", []),
+        }
+        datapoint_id = row.get("source_datapoint_id")
+        found = _find_datapoint(store, evaluation_id, datapoint_id) if datapoint_id else None
+        # The schema requires a datapoint; a log made outside the dataset gets its own inputs.
+        record["datapoint"] = found or {"id": datapoint_id or "", "inputs": rendered.get("inputs", {})}
+        records.append(t.EvaluationReportLogResponse.model_validate(record).to_wire())
+    return records, total
+
+
+def _find_datapoint(store: Store, evaluation_id: str, datapoint_id: str) -> dict[str, Any] | None:
+    version_id = get(store, evaluation_id)["dataset"]["version_id"]
+    points = store.list_datapoints(version_id, 1, _ALL)[0]
+    return next((p for p in points if p["id"] == datapoint_id), None)
