@@ -25,7 +25,7 @@ _SECRET_QUERY_WORDS = ("key", "token", "secret", "signature", "sig", "password",
 
 def field(obj: Any, name: str) -> Any:
     """Read ``name`` from a pydantic model or a dict (tests and raw JSON), else ``None``."""
-    if isinstance(obj, Mapping):
+    if isinstance(obj, dict):
         return obj.get(name)
     return getattr(obj, name, None)
 
@@ -61,9 +61,9 @@ def provider_name(raw: Any) -> str | None:
 
 def kernel(op_json: Any) -> Mapping[str, Any] | None:
     """The prompt kernel sent inline with a call, if any."""
-    if isinstance(op_json, Mapping):
+    if isinstance(op_json, dict):
         prompt = op_json.get("prompt")
-        if isinstance(prompt, Mapping):
+        if isinstance(prompt, dict):
             return prompt
     return None
 
@@ -108,7 +108,7 @@ def chat_request_attrs(op_json: Any, params: Any, streaming: bool) -> Attributes
     prompt = kernel(op_json)
     if prompt is not None:
         out.update(kernel_params(prompt))
-    body = op_json if isinstance(op_json, Mapping) else {}
+    body = op_json if isinstance(op_json, dict) else {}
     query = params if isinstance(params, Mapping) else {}
     if body.get("path"):
         out[n.PROMPT_NAME] = str(body["path"])
