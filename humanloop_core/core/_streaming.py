@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Generator, Iterator
 from types import TracebackType
 from typing import Any, Generic, NoReturn, TypeVar
 
@@ -161,7 +161,9 @@ class Stream(Generic[T]):
         self._iterator = _iterate(self._state, chunks)
 
     def __iter__(self) -> Iterator[T]:
-        return self._iterator
+        # The stream itself, not its generator: `for x in client.prompts.call(stream=True)`
+        # must keep the stream alive while it loops, or __del__ closes the response under it.
+        return self
 
     def __next__(self) -> T:
         return next(self._iterator)
@@ -213,10 +215,11 @@ class AsyncStream(Generic[T]):
         self._iterator = _aiterate(self._state, chunks)
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return self._iterator
+        # The stream itself, so `async for` keeps it alive (see Stream.__iter__).
+        return self
 
-    async def __anext__(self) -> T:
-        return await self._iterator.__anext__()
+    def __anext__(self) -> Awaitable[T]:
+        return self._iterator.__anext__()
 
     async def __aenter__(self) -> AsyncStream[T]:
         return self

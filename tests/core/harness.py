@@ -68,6 +68,7 @@ class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self.chunks:
+            self._check_open()
             self.delivered += 1
             yield chunk
         if self.error is not None:
@@ -75,10 +76,16 @@ class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for chunk in self.chunks:
+            self._check_open()
             self.delivered += 1
             yield chunk
         if self.error is not None:
             raise self.error
+
+    def _check_open(self) -> None:
+        # A real connection cannot be read once closed; neither can this body.
+        if self.closed:
+            raise httpx.ReadError("read from a closed response")
 
     def close(self) -> None:
         self.closed = True
@@ -154,6 +161,12 @@ class Harness:
         except Exception as exc:
             return items, exc
         return items, None
+
+    async def collect_unheld(self, op: Operation[Any]) -> list[Any]:
+        """Loop over a stream that nothing else references (``for x in call(...)``)."""
+        if self.kind == "sync":
+            return [item for item in await self.stream(op)]
+        return [item async for item in await self.stream(op)]
 
     async def first_then_break(self, op: Operation[Any]) -> Any:
         """Take one item from a stream nobody keeps, then leave the loop."""

@@ -161,6 +161,15 @@ async def test_break_closes_a_dropped_stream(make: Callable[..., Harness]) -> No
     assert "fail" not in h.telemetry.names()
 
 
+async def test_a_stream_nobody_holds_lives_until_its_loop_ends(
+    make: Callable[..., Harness],
+) -> None:
+    answer, bodies = streaming([event("a"), event("b"), event("c")])
+    h = make(replies(answer))
+    assert [i.id for i in await h.collect_unheld(stream_op())] == ["a", "b", "c"]
+    assert bodies[0].closed and bodies[0].delivered == 3
+
+
 async def test_close_and_context_manager_release_the_response(make: Callable[..., Harness]) -> None:
     answer, bodies = streaming([event("a"), event("b")])
     h = make(replies(answer))
