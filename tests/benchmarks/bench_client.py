@@ -43,7 +43,7 @@ def _prompt() -> dict[str, Any]:
         "temperature": 0.7, "max_tokens": -1, "top_p": 1, "presence_penalty": 0,
         "frequency_penalty": 0, "status": "committed", "created_at": NOW, "updated_at": NOW,
         "last_used_at": NOW, "version_logs_count": 10, "total_logs_count": 10, "inputs": [],
-        "environments": [{"id": "env_prod", "name": "production", "tag": "default"}],
+        "environments": [{"id": "env_prod", "name": "production", "tag": "default", "created_at": NOW}],
     }
 
 
