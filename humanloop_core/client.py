@@ -6,9 +6,9 @@ Resources (and with them the pydantic models) are imported on first attribute ac
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
-import importlib
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from typing_extensions import Self

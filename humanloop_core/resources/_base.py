@@ -7,6 +7,7 @@ here, naming the field, before anything is sent.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -81,13 +82,31 @@ def body(name: str, model: type[RequestModel], fields: Mapping[str, Any]) -> dic
 def validation_error(name: str, exc: ValidationError) -> RequestValidationError:
     """A client-side error naming each bad field. Input values are left out on purpose:
     they may hold provider keys."""
-    problems = [
-        f"{'.'.join(str(p) for p in err['loc']) or '(body)'}: {err['msg']}" for err in exc.errors()
-    ]
-    fields = [".".join(str(p) for p in err["loc"]) for err in exc.errors()]
-    return RequestValidationError(
-        f"{name}: invalid arguments, nothing was sent: " + "; ".join(problems), fields=fields
-    )
+    problems: dict[str, list[str]] = {}
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p)) or "(body)"
+        problems.setdefault(field, []).append(err["msg"])
+    text = "; ".join(f"{field}: {' or '.join(dict.fromkeys(msgs))}" for field, msgs in problems.items())
+    return RequestValidationError(f"{name}: invalid arguments, nothing was sent: {text}",
+                                  fields=list(problems))
+
+
+def _is_union_tag(part: int | str) -> bool:
+    """pydantic puts the union member tried into an error's location ("ToolChoice",
+    "literal['none','auto']", "str"); spec field names are never such."""
+    if isinstance(part, int):
+        return False
+    return "[" in part or part in _PRIMITIVE_TAGS or (part[:1].isupper() and part in _model_names())
+
+
+_PRIMITIVE_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+
+
+@functools.cache
+def _model_names() -> frozenset[str]:
+    from .. import types
+
+    return frozenset(types.__all__)
 
 
 def rename(fields: dict[str, Any], old: str, new: str) -> None:

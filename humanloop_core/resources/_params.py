@@ -7,9 +7,7 @@ aliases cost nothing at run time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Union
-
-from typing_extensions import TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from ..types import (
     ChatMessage,
@@ -32,21 +30,19 @@ from ..types import (
 )
 
 Json: TypeAlias = dict[str, Any]
-Message: TypeAlias = Union[ChatMessage, Json]
+Message: TypeAlias = ChatMessage | Json
 Messages: TypeAlias = Sequence[Message]
-ToolChoiceArg: TypeAlias = Union[Literal["none", "auto", "required"], ToolChoice, Json]
-PromptKernelArg: TypeAlias = Union[PromptKernelRequest, Json]
-ProviderApiKeysArg: TypeAlias = Union[ProviderApiKeys, Json]
-ResponseFormatArg: TypeAlias = Union[ResponseFormat, Json]
-ToolFunctionArg: TypeAlias = Union[ToolFunction, Json]
-ToolKernelArg: TypeAlias = Union[ToolKernelRequest, Json]
-FlowKernelArg: TypeAlias = Union[FlowKernelRequest, Json]
-Template: TypeAlias = Union[str, Sequence[Message]]
-Datapoints: TypeAlias = Sequence[Union[CreateDatapointRequest, Json]]
-EvaluatorSpecArg: TypeAlias = Union[
-    LLMEvaluatorRequest, CodeEvaluatorRequest, HumanEvaluatorRequest, ExternalEvaluatorRequest, Json
-]
-DatasetRef: TypeAlias = Union[EvaluationDatasetRequest, Json]
-EvaluatorRefs: TypeAlias = Sequence[Union[EvaluationEvaluatorRequest, Json]]
-EvaluateeRefs: TypeAlias = Sequence[Union[EvaluateeRequest, Json]]
-FileRef: TypeAlias = Union[FileRequest, Json]
+ToolChoiceArg: TypeAlias = Literal["none", "auto", "required"] | ToolChoice | Json
+PromptKernelArg: TypeAlias = PromptKernelRequest | Json
+ProviderApiKeysArg: TypeAlias = ProviderApiKeys | Json
+ResponseFormatArg: TypeAlias = ResponseFormat | Json
+ToolFunctionArg: TypeAlias = ToolFunction | Json
+ToolKernelArg: TypeAlias = ToolKernelRequest | Json
+FlowKernelArg: TypeAlias = FlowKernelRequest | Json
+Template: TypeAlias = str | Sequence[Message]
+Datapoints: TypeAlias = Sequence[CreateDatapointRequest | Json]
+EvaluatorSpecArg: TypeAlias = LLMEvaluatorRequest | CodeEvaluatorRequest | HumanEvaluatorRequest | ExternalEvaluatorRequest | Json
+DatasetRef: TypeAlias = EvaluationDatasetRequest | Json
+EvaluatorRefs: TypeAlias = Sequence[EvaluationEvaluatorRequest | Json]
+EvaluateeRefs: TypeAlias = Sequence[EvaluateeRequest | Json]
+FileRef: TypeAlias = FileRequest | Json

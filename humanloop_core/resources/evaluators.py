@@ -4,7 +4,7 @@ operations come from ``_files``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from ..types import (
     CreateEvaluatorLogRequest,
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 KIND = FileKind("evaluators", EvaluatorResponse, PaginatedData_EvaluatorResponse_, ListEvaluators,
                 UpdateEvaluatorRequest)
-Judgment = Union[bool, str, list[str], float]
+Judgment = bool | str | list[str] | float
 
 
 class EvaluatorsResource(SyncFileResource[EvaluatorResponse, ListEvaluators]):

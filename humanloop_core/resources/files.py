@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..core._operation import Operation
 from ..types import (
     DatasetResponse,
     EvaluatorResponse,
     FlowResponse,
-    PaginatedData_Union_PromptResponse__ToolResponse__DatasetResponse__EvaluatorResponse__FlowResponse__ as FilesPage,  # noqa: E501
     PromptResponse,
     ToolResponse,
+)
+from ..types import (
+    PaginatedData_Union_PromptResponse__ToolResponse__DatasetResponse__EvaluatorResponse__FlowResponse__ as FilesPage,  # noqa: E501
 )
 from ._base import AsyncResource, SyncResource, query
 
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from ..core._pagination import AsyncPager, SyncPager
     from ..core.request_options import RequestOptions
 
-File = Union[PromptResponse, ToolResponse, DatasetResponse, EvaluatorResponse, FlowResponse]
+File = PromptResponse | ToolResponse | DatasetResponse | EvaluatorResponse | FlowResponse
 FileTypeArg = Literal["prompt", "tool", "dataset", "evaluator", "flow"]
 
 

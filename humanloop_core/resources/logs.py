@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from ..core._operation import Operation
 from ..types import LogResponse, PaginatedData_LogResponse_
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..core._pagination import AsyncPager, SyncPager
     from ..core.request_options import RequestOptions
 
-LogIds = Union[str, Sequence[str]]
+LogIds = str | Sequence[str]
 
 
 def list_op(args: Mapping[str, Any]) -> Callable[[int], Operation[Any]]:
