@@ -243,9 +243,12 @@ class _Call(Invocation):
         needs_state = streaming and (self._recording or self._instruments is not None)
         self._stream = StreamState(capture=self._capture) if needs_state else None
         if self._recording:
-            self._set_request_attrs(op, url, streaming)
             if streaming:
                 self._finalizer = weakref.finalize(self, _end_abandoned, self._span)
+            try:  # the span exists now: a failure describing the request must not orphan it
+                self._set_request_attrs(op, url, streaming)
+            except Exception:
+                logger.debug("describing the request failed", exc_info=True)
 
     def _set_request_attrs(self, op: Any, url: httpx.URL, streaming: bool) -> None:
         if self._chat:

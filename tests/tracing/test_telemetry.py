@@ -414,3 +414,19 @@ def test_stream_with_no_items_and_tool_call_deltas(otel: Otel, monkeypatch: pyte
         "parts": [{"type": "tool_call", "id": "call_7", "name": "get_weather", "arguments": {"city": "Oslo"}}],
         "finish_reason": "tool_call",
     }]
+
+
+def test_a_request_that_cannot_be_described_still_gets_an_ended_span(otel: Otel) -> None:
+    class Odd(dict):  # type: ignore[type-arg]
+        def get(self, key: str, default: Any = None) -> Any:
+            if key == "prompt":  # enough to name the span; the rest of the body is unreadable
+                return super().get(key, default)
+            raise RuntimeError("odd body")
+
+    op = call_op()
+    odd = type(op)(name=op.name, method=op.method, path=op.path, params=op.params, json=Odd(op.json))
+    inv = otel.telemetry().start(odd, URL)
+    inv.succeed(call_response())
+    span = otel.span()
+    assert span.name == "chat gpt-4o-mini"
+    assert (span.attributes or {})["gen_ai.response.id"] == "log_1"
