@@ -187,7 +187,10 @@ class FaultServer:
         self._script: list[Action] = [Reply(200, {})]
         self.attempts: list[Attempt] = []
         self.stopping = threading.Event()
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits up to one interval, once per test.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -252,17 +255,29 @@ _STAMP = "2026-01-01T00:00:00Z"
 
 def prompt_body(version_id: str = "prv_fault") -> dict[str, Any]:
     return {
-        "path": "fault/prompt", "id": "pr_fault", "model": "mock-1", "name": "prompt",
-        "version_id": version_id, "created_at": _STAMP, "updated_at": _STAMP,
-        "status": "committed", "last_used_at": _STAMP, "version_logs_count": 0,
-        "total_logs_count": 0, "inputs": [],
-    }  # fmt: skip
+        "path": "fault/prompt",
+        "id": "pr_fault",
+        "model": "mock-1",
+        "name": "prompt",
+        "version_id": version_id,
+        "created_at": _STAMP,
+        "updated_at": _STAMP,
+        "status": "committed",
+        "last_used_at": _STAMP,
+        "version_logs_count": 0,
+        "total_logs_count": 0,
+        "inputs": [],
+    }
 
 
 def call_body(output: str = "ok") -> dict[str, Any]:
     """A ``PromptCallResponse`` with one log."""
-    log = {"index": 0, "output": output, "finish_reason": "stop",
-           "output_message": {"role": "assistant", "content": output}}  # fmt: skip
+    log = {
+        "index": 0,
+        "output": output,
+        "finish_reason": "stop",
+        "output_message": {"role": "assistant", "content": output},
+    }
     return {"id": "log_fault", "prompt": prompt_body(), "logs": [log]}
 
 
@@ -275,8 +290,13 @@ def stream_events(words: Sequence[str]) -> list[bytes]:
     """One SSE event (a ``PromptCallStreamResponse``) per word, the last with finish_reason."""
     events = []
     for i, word in enumerate(words):
-        item: dict[str, Any] = {"index": 0, "id": "log_fault", "prompt_id": "pr_fault",
-                                "version_id": "prv_fault", "output": word}  # fmt: skip
+        item: dict[str, Any] = {
+            "index": 0,
+            "id": "log_fault",
+            "prompt_id": "pr_fault",
+            "version_id": "prv_fault",
+            "output": word,
+        }
         if i == len(words) - 1:
             item["finish_reason"] = "stop"
         events.append(sse(json.dumps(item)))
@@ -285,9 +305,15 @@ def stream_events(words: Sequence[str]) -> list[bytes]:
 
 def validation_body(field_name: str = "messages") -> dict[str, Any]:
     """FastAPI's 422 ``HTTPValidationError`` shape."""
-    return {"detail": [{"loc": ["body", field_name, 0, "role"],
-                        "msg": "Input should be 'user', 'assistant', 'system' or 'tool'",
-                        "type": "literal_error"}]}  # fmt: skip
+    return {
+        "detail": [
+            {
+                "loc": ["body", field_name, 0, "role"],
+                "msg": "Input should be 'user', 'assistant', 'system' or 'tool'",
+                "type": "literal_error",
+            }
+        ]
+    }
 
 
 PROXY_502_HTML = (
