@@ -8,11 +8,12 @@ logs attached to them. Running evaluators is left to clients.
 from __future__ import annotations
 
 import statistics
-from typing import Any
+from typing import Any, Optional
 
 from pydantic import BaseModel
 
 from humanloop_core import types as t
+from humanloop_core.types import _models
 
 from . import files, logs
 from .errors import ApiProblem, invalid, not_found
@@ -77,6 +78,17 @@ def _setup(store: Store, body: BaseModel, current: Row | None = None) -> Row:
     return setup
 
 
+class CreateEvaluationBody(t.CreateEvaluationRequest):
+    """The spec's body with ``dataset`` optional: the official SDK (0.8.38) creates an
+    evaluation from ``file`` and ``evaluators`` alone and adds datasets per run."""
+
+    dataset: Optional[t.EvaluationDatasetRequest] = None  # type: ignore[assignment]
+
+
+# The inherited annotations name models of the generated module: resolve them there.
+CreateEvaluationBody.model_rebuild(_types_namespace={**vars(_models), "t": t, "Optional": Optional})
+
+
 def create(store: Store, body: t.CreateEvaluationRequest) -> dict[str, Any]:
     ts = now()
     evaluation = {"id": new_id("evr"), "status": "pending", "created_at": ts, "updated_at": ts,
@@ -124,10 +136,10 @@ def _version_wire(store: Store, file_id: str, version_id: str) -> dict[str, Any]
 
 
 def render(store: Store, evaluation: Row) -> dict[str, Any]:
-    dataset = evaluation.get("dataset") or {}
+    dataset = evaluation.get("dataset")
     body = {
         **{k: evaluation.get(k) for k in ("id", "status", "name", "file_id", "created_at", "updated_at")},
-        "dataset": _version_wire(store, dataset["file_id"], dataset["version_id"]),
+        "runs_count": len(evaluation.get("evaluatees", [])),  # read by the official SDK
         "evaluatees": [{**{k: e[k] for k in ("batch_id", "orchestrated", "pinned", "added_at")},
                         "version": _version_wire(store, e["file_id"], e["version_id"])}
                        for e in evaluation.get("evaluatees", [])],
@@ -135,6 +147,9 @@ def render(store: Store, evaluation: Row) -> dict[str, Any]:
                         "version": _version_wire(store, e["file_id"], e["version_id"])}
                        for e in evaluation.get("evaluators", [])],
     }
+    if dataset is None:  # only SDK-style evaluations lack one; the spec's model requires it
+        return {k: v for k, v in body.items() if v is not None}
+    body["dataset"] = _version_wire(store, dataset["file_id"], dataset["version_id"])
     return t.EvaluationResponse.model_validate(body).to_wire()
 
 
@@ -166,8 +181,8 @@ def stats(store: Store, evaluation_id: str) -> dict[str, Any]:
     evaluation = get(store, evaluation_id)
     evaluated = _evaluated_logs(store, evaluation_id)
     judged = {log["id"]: store.child_logs("parent_id", log["id"]) for log in evaluated}
-    dataset = evaluation["dataset"]
-    num_datapoints = store.list_datapoints(dataset["version_id"], 1, 0)[1]
+    dataset = evaluation.get("dataset")
+    num_datapoints = store.list_datapoints(dataset["version_id"], 1, 0)[1] if dataset else 0
     version_stats = []
     for evaluatee in evaluation.get("evaluatees", []):
         mine = [log for log in evaluated if log["version_id"] == evaluatee["version_id"]]
@@ -208,6 +223,6 @@ def report_logs(store: Store, evaluation_id: str, page: int, size: int) -> tuple
 
 
 def _find_datapoint(store: Store, evaluation_id: str, datapoint_id: str) -> dict[str, Any] | None:
-    version_id = get(store, evaluation_id)["dataset"]["version_id"]
-    points = store.list_datapoints(version_id, 1, _ALL)[0]
+    dataset = get(store, evaluation_id).get("dataset")
+    points = store.list_datapoints(dataset["version_id"], 1, _ALL)[0] if dataset else []
     return next((p for p in points if p["id"] == datapoint_id), None)

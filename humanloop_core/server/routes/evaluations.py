@@ -22,7 +22,7 @@ def list_evaluations(file_id: str, page: int = Page, size: int = Size, db: Store
 
 @router.post("", status_code=201, summary="Create an Evaluation",
              responses={201: {"model": t.EvaluationResponse}})
-def create_evaluation(body: t.CreateEvaluationRequest, db: Store = Depends(store)) -> Any:
+def create_evaluation(body: evaluations.CreateEvaluationBody, db: Store = Depends(store)) -> Any:
     return ok(evaluations.create(db, body), 201)
 
 
