@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -211,7 +211,8 @@ def usage_from_wire(prompt_tokens: int | None, output_tokens: int | None) -> Usa
     if prompt_tokens is None and output_tokens is None:
         return None
     inp, out = prompt_tokens or 0, output_tokens or 0
-    return UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
+    # cast: mypy reads UsageMetadata's NotRequired detail keys as required
+    return cast(UsageMetadata, {"input_tokens": inp, "output_tokens": out, "total_tokens": inp + out})
 
 
 def finish_reason_from_wire(reason: str | None) -> str | None:
@@ -254,7 +255,7 @@ def tool_choice_to_wire(choice: Any, tool_names: Sequence[str]) -> ToolChoiceWir
     if choice is True or choice in ("any", "required"):
         return "required"
     if choice in ("auto", "none"):
-        return choice  # type: ignore[return-value]
+        return "auto" if choice == "auto" else "none"
     if isinstance(choice, Mapping):
         name = (choice.get("function") or {}).get("name") or choice.get("name")
         if name:

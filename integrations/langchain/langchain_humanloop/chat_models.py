@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Literal
 
+import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import LanguageModelInput, ModelProfile
+from langchain_core.language_models import LangSmithParams, LanguageModelInput, ModelProfile
 from langchain_core.language_models.chat_models import (
     BaseChatModel,
-    LangSmithParams,
     agenerate_from_stream,
     generate_from_stream,
 )
@@ -201,7 +202,7 @@ class ChatHumanloop(BaseChatModel):
         if self.client is None:
             from humanloop_core import Humanloop  # the client stays unimported until first use
 
-            self.client = Humanloop(**self._client_kwargs())
+            self.client = Humanloop(**self._client_kwargs(), http_client=_shared_http_client())
         return self.client
 
     def _async_client(self) -> Any:
@@ -384,6 +385,15 @@ class ChatHumanloop(BaseChatModel):
         parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
         fallback = RunnablePassthrough.assign(parsed=lambda _: None)
         return RunnableMap(raw=llm) | parsed.with_fallbacks([fallback], exception_key="parsing_error")
+
+
+@functools.cache
+def _shared_http_client() -> httpx.Client:
+    """One connection pool for every instance built without a client, as partner packages
+    do: chains create many chat models, and each owning a pool would leave sockets open
+    with nothing to close them. Timeouts are set per request by the Humanloop client.
+    (Async pools stay per instance: an ``httpx.AsyncClient`` is tied to its event loop.)"""
+    return httpx.Client()
 
 
 def _emit(chunk: Any, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
 from langchain_humanloop import ChatHumanloop
 
 
@@ -29,7 +28,8 @@ def make_chat(base_url: str, api_key: str) -> Callable[..., ChatHumanloop]:
 
 
 @pytest.fixture
-def client(base_url: str, api_key: str) -> Any:
+def client(base_url: str, api_key: str) -> Iterator[Any]:
     from humanloop_core import Humanloop
 
-    return Humanloop(base_url=base_url, api_key=api_key, max_retries=0)
+    with Humanloop(base_url=base_url, api_key=api_key, max_retries=0) as hl:
+        yield hl

@@ -10,10 +10,10 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.load import dumpd, dumps, load
 from langchain_core.messages import AIMessageChunk, HumanMessage
+from langchain_humanloop import ChatHumanloop
 from pydantic import BaseModel
 
 from humanloop_core import AuthenticationError, NotFoundError
-from langchain_humanloop import ChatHumanloop
 from tests.integrations.langchain.conftest import fresh_path
 
 PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
@@ -173,8 +173,8 @@ def test_key_never_in_repr_or_serialisation(base_url: str) -> None:
 def test_injected_client_is_used(base_url: str, api_key: str) -> None:
     from humanloop_core import Humanloop
 
-    injected = Humanloop(base_url=base_url, api_key=api_key)
-    chat = ChatHumanloop(path=fresh_path(), model="mock-1", provider="mock", client=injected,
-                         api_key="not-this-one", base_url="http://127.0.0.1:9/v5")
-    assert chat.invoke("hi").content == "You said: hi"
-    assert "client" not in dumpd(chat)["kwargs"]
+    with Humanloop(base_url=base_url, api_key=api_key) as injected:
+        chat = ChatHumanloop(path=fresh_path(), model="mock-1", provider="mock", client=injected,
+                             api_key="not-this-one", base_url="http://127.0.0.1:9/v5")
+        assert chat.invoke("hi").content == "You said: hi"
+        assert "client" not in dumpd(chat)["kwargs"]

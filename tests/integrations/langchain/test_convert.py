@@ -13,9 +13,6 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
-from pydantic import BaseModel, Field
-
-from humanloop_core.types import ChatMessage as WireChatMessage
 from langchain_humanloop._convert import (
     content_from_wire,
     finish_reason_from_wire,
@@ -26,6 +23,9 @@ from langchain_humanloop._convert import (
     tools_to_wire,
     usage_from_wire,
 )
+from pydantic import BaseModel, Field
+
+from humanloop_core.types import ChatMessage as WireChatMessage
 
 
 def test_roles_names_and_plain_content() -> None:

@@ -6,8 +6,6 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessageChunk
-
-from humanloop_core.types import PromptCallRequest, PromptCallResponse, PromptCallStreamResponse, PromptResponse
 from langchain_humanloop._payload import (
     CallPlan,
     Target,
@@ -19,6 +17,13 @@ from langchain_humanloop._payload import (
     prompt_id_for_path,
 )
 from langchain_humanloop._response import HumanloopLogError, StreamAssembler, result_from_response
+
+from humanloop_core.types import (
+    PromptCallRequest,
+    PromptCallResponse,
+    PromptCallStreamResponse,
+    PromptResponse,
+)
 
 NOW = "2026-01-01T00:00:00Z"
 TOOL_A = {"name": "lookup", "description": "stored", "parameters": {"type": "object"}}

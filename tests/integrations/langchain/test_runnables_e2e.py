@@ -11,9 +11,8 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.tools import tool
-from pydantic import BaseModel
-
 from langchain_humanloop import ChatHumanloop
+from pydantic import BaseModel
 
 MakeChat = Callable[..., ChatHumanloop]
 

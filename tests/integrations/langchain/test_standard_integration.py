@@ -8,9 +8,9 @@ import httpx
 import pytest
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
+from langchain_humanloop import ChatHumanloop
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
-from langchain_humanloop import ChatHumanloop
 from tests.integrations.langchain.conftest import fresh_path
 
 OFFLINE = ("the standard test downloads its image from raw.githubusercontent.com and this suite "

@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 from langchain_core.language_models import BaseChatModel
+from langchain_humanloop import ChatHumanloop
 from langchain_tests.unit_tests import ChatModelUnitTests
 from syrupy.assertion import SnapshotAssertion
-
-from langchain_humanloop import ChatHumanloop
 
 
 class TestChatHumanloopUnit(ChatModelUnitTests):

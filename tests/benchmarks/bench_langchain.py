@@ -1,0 +1,101 @@
+"""``ChatHumanloop`` overhead next to langchain-openai's ``ChatOpenAI``, on canned bytes.
+
+Each chat model gets an ``httpx`` client over an in-process ``MockTransport`` that
+answers with bodies fixed before timing: for Humanloop the ``PromptCallResponse`` and
+SSE stream of ``bench_client``, for OpenAI the chat completion and chunk stream of
+``bench_llama_index`` carrying the same text, the same number of deltas and the same
+token counts. No network or server is timed: only what each model (and the client
+under it) does around the bytes, including LangChain's callback and tracing plumbing,
+which both pay alike. Both run with default settings; ChatHumanloop addresses a stored
+prompt by path, its ordinary use, so the stream's one-time prompt lookup (for the model
+name) is answered by the transport too and cached before timing.
+
+    python -m tests.benchmarks.bench_langchain
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tests.benchmarks._common import Row, compare, print_rows, row
+from tests.benchmarks.bench_client import BASE_URL, TEXT, _prompt, call_body, stream_body
+from tests.benchmarks.bench_llama_index import (
+    EVENTS,
+    OPENAI_BASE,
+    canned,
+    openai_body,
+    openai_stream_body,
+)
+
+BASELINE = "ChatOpenAI"
+OURS = "ChatHumanloop"
+QUESTION = "Tell me about foxes."
+
+
+def humanloop_transport() -> httpx.MockTransport:
+    """The ``prompts.call`` bodies, plus the stored prompt for the stream's lookup."""
+    calls = canned(call_body(), stream_body(EVENTS))
+    page = json.dumps({"records": [_prompt()], "page": 1, "size": 10, "total": 1}).encode()
+    prompt = json.dumps(_prompt()).encode()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            body = page if request.url.path.endswith("/prompts") else prompt
+            return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+        return calls.handle_request(request)
+
+    return httpx.MockTransport(handler)
+
+
+def _ours() -> Any:
+    from langchain_humanloop import ChatHumanloop
+
+    import humanloop_core
+
+    http = httpx.Client(transport=humanloop_transport())
+    client = humanloop_core.Humanloop(api_key="k", base_url=BASE_URL, http_client=http)
+    return ChatHumanloop(path="bench/assistant", client=client)
+
+
+def _openai() -> Any:
+    from langchain_openai import ChatOpenAI
+
+    http = httpx.Client(transport=canned(openai_body(), openai_stream_body(EVENTS)))
+    return ChatOpenAI(model="gpt-4o-mini", api_key="sk-bench", base_url=OPENAI_BASE, http_client=http)
+
+
+def _variants(llm: Any) -> tuple[Callable[[], Any], Callable[[], int]]:
+    return (lambda: llm.invoke(QUESTION)), (lambda: sum(1 for _ in llm.stream(QUESTION)))
+
+
+def _check(variants: dict[str, tuple[Callable[[], Any], Callable[[], int]]]) -> None:
+    """Both really parse their bytes, or the comparison means nothing."""
+    for name, (invoke, stream) in variants.items():
+        message = invoke()
+        assert message.content == TEXT, name
+        assert message.usage_metadata["output_tokens"] == 40, name
+        assert stream() >= EVENTS, name
+
+
+def run(loops: int = 200, repeats: int = 9) -> list[Row]:
+    variants = {BASELINE: _variants(_openai()), OURS: _variants(_ours())}
+    _check(variants)
+    invokes = compare({n: v[0] for n, v in variants.items()}, loops=loops, repeats=repeats)
+    streams = compare({n: v[1] for n, v in variants.items()}, loops=max(loops // 10, 5),
+                      repeats=repeats, warmup=5)
+    rows: list[Row] = []
+    for name, seconds in invokes.items():
+        target = "<=1.0x" if name == OURS else ""
+        rows.append(row(f"invoke, {name}", seconds * 1e6, "us/call", seconds / invokes[BASELINE], target))
+    for name, seconds in streams.items():
+        rows.append(row(f"stream {EVENTS} deltas, {name}", seconds * 1e6, "us/stream",
+                        seconds / streams[BASELINE]))
+    return rows
+
+
+if __name__ == "__main__":
+    print_rows(run())
