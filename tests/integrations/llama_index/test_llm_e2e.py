@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import time
 
+import httpx
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
 from llama_index.core.instrumentation.events.llm import (
@@ -119,8 +121,9 @@ async def test_streamed_tool_call_has_partial_then_whole_arguments(llm: Humanloo
     assert responses[-1].raw["finish_reason"] == "tool_calls"
 
 
-def test_stored_prompt_keeps_template_and_tools_when_tools_are_bound(
-    client: humanloop_core.Humanloop, base_url: str, api_key: str
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_stored_prompt_keeps_template_and_tools_when_tools_are_bound(
+    client: humanloop_core.Humanloop, base_url: str, api_key: str, mode: str
 ) -> None:
     path = fresh_path("stored")
     template = [{"role": "system", "content": "You are {{persona}}."}]
@@ -135,7 +138,11 @@ def test_stored_prompt_keeps_template_and_tools_when_tools_are_bound(
         base_url=base_url,
         api_key=api_key,
     )
-    response = llm.chat_with_tools([FunctionTool.from_defaults(fn=add)], user_msg="hi")
+    tools = [FunctionTool.from_defaults(fn=add)]
+    if mode == "sync":
+        response = llm.chat_with_tools(tools, user_msg="hi")
+    else:
+        response = await llm.achat_with_tools(tools, user_msg="hi")
     version = response.raw["prompt"]
     assert version["template"] == template
     assert version["model"] == "mock-1"
@@ -143,6 +150,25 @@ def test_stored_prompt_keeps_template_and_tools_when_tools_are_bound(
     assert [t["name"] for t in version["tools"]] == ["lookup", "add"]
     # The stored prompt is found by path, and the template was rendered with the inputs.
     assert response.raw["messages"][0]["content"] == "You are a pirate."
+
+
+def test_stored_prompt_without_changes_is_called_by_id_alone(
+    client: humanloop_core.Humanloop, base_url: str, api_key: str
+) -> None:
+    stored = client.prompts.upsert(path=fresh_path("plain"), model="mock-1", provider="mock")
+    sent: list[httpx.Request] = []
+    http = httpx.Client(event_hooks={"request": [sent.append]})
+    hl = humanloop_core.Humanloop(api_key=api_key, base_url=base_url, http_client=http)
+    llm = Humanloop(id=stored.id, version_id=stored.version_id, client=hl)
+    response = llm.chat(USER)
+    assert response.message.content == REPLY
+    assert response.raw["prompt"]["version_id"] == stored.version_id
+    # One request, no lookup, and no kernel: the stored version is used as it is.
+    (request,) = sent
+    body = json.loads(request.content)
+    assert body["id"] == stored.id
+    assert request.url.params["version_id"] == stored.version_id  # a query parameter
+    assert "prompt" not in body
 
 
 def test_instrumentation_sees_start_and_end_with_usage(llm: Humanloop, recorder: Recorder) -> None:

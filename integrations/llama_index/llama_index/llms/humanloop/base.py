@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -31,14 +30,15 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 
+import humanloop_core
+from humanloop_core import NotFoundError
+
 from ._convert import resolve_tool_choice, to_wire_messages, tool_selections, tool_to_wire
 from ._kernel import OVERRIDABLE, kernel_of, merge_kernel
 from ._stream import StreamAccumulator, response_from_call
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
-
-    import humanloop_core
 
 # prompts.call parameters a caller may pass per call, besides messages and kernel fields.
 CALL_PARAMS = (
@@ -157,15 +157,11 @@ class Humanloop(FunctionCallingLLM):
 
     def _get_client(self) -> humanloop_core.Humanloop:
         if self._client is None:
-            import humanloop_core
-
             self._client = humanloop_core.Humanloop(**self._client_kwargs())
         return self._client
 
     def _get_aclient(self) -> humanloop_core.AsyncHumanloop:
         if self._aclient is None:
-            import humanloop_core
-
             self._aclient = humanloop_core.AsyncHumanloop(**self._client_kwargs())
         return self._aclient
 
@@ -209,11 +205,17 @@ class Humanloop(FunctionCallingLLM):
         return _without_none(call), changes
 
     def _cached_kernel(self) -> tuple[bool, dict[str, Any] | None]:
+        """(known, kernel): known when recently fetched, or when no stored prompt is named."""
+        if not (self.id or self.path):
+            return True, None
         if self._kernel_cache is not None:
             fetched_at, kernel = self._kernel_cache
             if time.monotonic() - fetched_at < self.prompt_cache_seconds:
                 return True, kernel
         return False, None
+
+    def _version(self) -> dict[str, Any]:
+        return {"version_id": self.version_id, "environment": self.environment}
 
     def _finish_plan(
         self, call: dict[str, Any], changes: dict[str, Any], deployed: dict[str, Any] | None
@@ -228,23 +230,18 @@ class Humanloop(FunctionCallingLLM):
     def _deployed_kernel(self) -> dict[str, Any] | None:
         """The kernel of the version this LLM names, or None when there is none yet."""
         hit, kernel = self._cached_kernel()
-        if hit or not (self.id or self.path):
+        if hit:
             return kernel
-        from humanloop_core import NotFoundError
-
         client = self._get_client()
         try:
             prompt_id = self.id or _id_for_path(
                 client.prompts.list(name=_basename(self.path)), self.path
             )
-            if prompt_id is None:
-                return None
-            prompt = client.prompts.get(
-                prompt_id, version_id=self.version_id, environment=self.environment
+            return (
+                kernel_of(client.prompts.get(prompt_id, **self._version())) if prompt_id else None
             )
         except NotFoundError:
             return None
-        return kernel_of(prompt)
 
     def _call_args(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
         call, changes = self._plan(messages, kwargs)
@@ -295,26 +292,22 @@ class Humanloop(FunctionCallingLLM):
 
     async def _adeployed_kernel(self) -> dict[str, Any] | None:
         hit, kernel = self._cached_kernel()
-        if hit or not (self.id or self.path):
+        if hit:
             return kernel
-        from humanloop_core import NotFoundError
-
         client = self._get_aclient()
         try:
             prompt_id = self.id
             if prompt_id is None:
-                pager = client.prompts.list(name=_basename(self.path))
-                if inspect.isawaitable(pager):  # tolerate an awaitable pager, too
-                    pager = await pager
-                prompt_id = _id_for_path([p async for p in pager], self.path)
-            if prompt_id is None:
-                return None
-            prompt = await client.prompts.get(
-                prompt_id, version_id=self.version_id, environment=self.environment
+                pager = await client.prompts.list(name=_basename(self.path))
+                listed = [p async for p in pager]
+                prompt_id = _id_for_path(listed, self.path)
+            return (
+                kernel_of(await client.prompts.get(prompt_id, **self._version()))
+                if prompt_id
+                else None
             )
         except NotFoundError:
             return None
-        return kernel_of(prompt)
 
     async def _acall_args(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
@@ -380,7 +373,7 @@ class Humanloop(FunctionCallingLLM):
         verbose: bool = False,
         allow_parallel_tool_calls: bool = False,
         tool_required: bool = False,
-        tool_choice: str | dict | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """The ``chat`` arguments for a call offering ``tools``; the history is copied, not extended."""
