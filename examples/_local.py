@@ -9,6 +9,8 @@ run the same script against a server you host.
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -57,27 +59,31 @@ def _short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# Span attributes worth one glance; the rest stay in the span for real exporters.
-_SHOWN = (
-    "gen_ai.provider.name",
-    "gen_ai.request.model",
-    "gen_ai.prompt.name",
-    "gen_ai.usage.input_tokens",
-    "gen_ai.usage.output_tokens",
-    "gen_ai.response.finish_reasons",
-    "gen_ai.response.time_to_first_chunk",
-    "humanloop.log.id",
-    "http.request.method",
-    "http.response.status_code",
-    "error.type",
-)
+# Span attributes worth one glance, with short labels; the rest stay in the span.
+_SHOWN = {
+    "gen_ai.provider.name": "provider",
+    "gen_ai.request.model": "model",
+    "gen_ai.prompt.name": "prompt",
+    "gen_ai.usage.input_tokens": "in_tokens",
+    "gen_ai.usage.output_tokens": "out_tokens",
+    "gen_ai.response.finish_reasons": "finish",
+    "gen_ai.response.time_to_first_chunk": "ttfc_s",
+    "humanloop.log.id": "log",
+    "http.response.status_code": "http",
+    "error.type": "error",
+}
+
+
+# Spans printed: the client's and the examples' own. An embedded server in the same
+# process may trace its routes into the same provider; those stay off the console.
+_SCOPES = ("humanloop_core", "examples")
 
 
 def span_line(span: Any) -> str:
     """``name  12.3 ms  key=value ...`` for a finished OpenTelemetry ``ReadableSpan``."""
     duration_ms = ((span.end_time or 0) - (span.start_time or 0)) / 1e6
     attrs = dict(span.attributes or {})
-    shown = [f"{k.removeprefix('gen_ai.')}={_short(attrs[k])}" for k in _SHOWN if k in attrs]
+    shown = [f"{label}={_short(attrs[key])}" for key, label in _SHOWN.items() if key in attrs]
     if span.status is not None and span.status.status_code.name == "ERROR":
         shown.append("status=ERROR")
     indent = "  " if span.parent is not None else ""
@@ -85,7 +91,7 @@ def span_line(span: Any) -> str:
 
 
 def console_tracer_provider() -> Any:
-    """A tracer provider that prints one compact line per finished span.
+    """A tracer provider that prints one compact line per finished client span.
 
     With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, spans go to that OTLP/HTTP collector
     instead (and a line says so).
@@ -97,10 +103,16 @@ def console_tracer_provider() -> Any:
         SpanExportResult,
     )
 
+    lock = threading.Lock()  # the embedded server's threads end spans too: one line at a time
+
     class CompactConsoleExporter(SpanExporter):
         def export(self, spans: Sequence[Any]) -> SpanExportResult:
             for span in spans:
-                print(span_line(span), flush=True)
+                scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
+                if scope.startswith(_SCOPES):
+                    with lock:
+                        sys.stdout.write(span_line(span) + "\n")
+                        sys.stdout.flush()
             return SpanExportResult.SUCCESS
 
     provider = TracerProvider()

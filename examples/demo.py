@@ -43,8 +43,12 @@ def client_steps(client: Humanloop) -> None:
         with client.prompts.call(
             path=PATH, messages=[{"role": "user", "content": "Describe the sea at night."}], stream=True
         ) as stream:
-            chunks = [event for event in stream if print(event.output or "", end="", flush=True) is None]
-        print(f"\n{len(chunks)} chunks, finish_reason={chunks[-1].finish_reason}")
+            chunks = []
+            for event in stream:
+                chunks.append(event)
+                # The newline comes with the last chunk: the span's line prints when the stream ends.
+                print(event.output or "", end="\n" if event.finish_reason else "", flush=True)
+        print(f"{len(chunks)} chunks, finish_reason={chunks[-1].finish_reason}")
 
     with step(4, "Paginate"):
         for i in range(4):

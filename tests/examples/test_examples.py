@@ -1,0 +1,127 @@
+"""Every script in examples/ runs by itself, exits 0 and prints what it promises.
+
+Each runs as a user would run it: a fresh interpreter, no HUMANLOOP_BASE_URL (so it
+starts its own embedded server), no OpenAI key, no OTLP endpoint. The expected lines
+follow from the mock provider's documented rules (``You said: <last user message>``,
+tool calls with arguments taken from the message), so a wrong answer fails here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+EXPECTED: dict[str, list[str]] = {
+    "quickstart.py": [
+        r"answer: You said: What is the capital of France\?",
+        r"first page: \[.+\] \(more pages: True\)",
+        r"all prompts: \[.*'examples/more/prompt-2'.*'examples/quickstart'\]",
+        r"error handled: NotFoundError status=404",
+    ],
+    "streaming.py": [
+        r"streamed: You said: Tell me a short story about a lighthouse\.",
+        r"finish_reason=stop",
+        r"stream done: ([2-9]|\d\d+) chunks",
+    ],
+    "async_calls.py": [
+        r"'What is 2 \+ 2\?' -> 'You said: What is 2 \+ 2\?'",
+        r"4 concurrent calls in \d+ ms",
+        r"async stream: 'You said: Count to five\.",
+        r"async pagination: \['examples/async'\]",
+    ],
+    "tracing.py": [
+        r"call: 'You said: Why is the sky blue\?'",
+        r"\[span\] +chat mock-1 .*\bmodel=mock-1\b.*in_tokens=\d+ out_tokens=\d+ finish=stop",
+        r"\[span\] .*status=ERROR",
+        r"\[span\] answer_question ",
+        r"tracing done",
+    ],
+    "self_hosting.py": [
+        r"official SDK saved prompt 'examples/self-hosted'",
+        r"humanloop_core read it back: model=mock-1 provider=mock",
+        r"official SDK call: +'You said: Hello from two clients'",
+        r"same deterministic answer from both clients: True",
+    ],
+    "openai_backend.py": [r"OPENAI_API_KEY is not set"],
+    "langchain_chain.py": [
+        r"invoke: 'You said: A tagline for a solar kettle, please\.'",
+        r"batch: \['You said: A tagline for rain boots, please\.', 'You said: A tagline for a desk lamp",
+        r"stream: You said: A tagline for a bicycle bell, please\.",
+    ],
+    "langchain_tools.py": [
+        r"tool call: get_weather\(\{'city': 'Paris'\}\)",
+        r"final answer: 'The tool returned: get_weather -> 18°C and sunny in Paris'",
+    ],
+    "llamaindex_chat.py": [
+        r"chat: 'You said: Recommend a book about the sea\.'",
+        r"complete: 'You said: Finish this sentence",
+        r"stream_chat: You said: Describe rain in five words\.",
+    ],
+    "llamaindex_agent.py": [
+        r"tool call: multiply\(\{'a': 6, 'b': 7\}\) -> 42",
+        r"agent answer: The tool returned: multiply -> 42",
+    ],
+    "demo.py": [
+        r"answer: 'You said: What is a lighthouse\?'",
+        r"streamed: You said: Describe the sea at night\.",
+        r"page 1: \['demo/.+'\], has_next=True",
+        r"caught NotFoundError: status=404",
+        r"chain\.invoke: 'You said: A tagline for a solar kettle\.'",
+        r"tool call: get_weather\(\{'city': 'Lisbon'\}\) -> '18°C and sunny in Lisbon'",
+        r"tool call: multiply\(\{'a': 6, 'b': 7\}\) -> 42",
+        r"agent answer: The tool returned: multiply -> 42",
+        r"\[span\] +demo 6: LangChain",
+        r"\[span\]   \S.*model=mock-1",
+        r"demo complete",
+    ],
+}
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUMANLOOP_", "OPENAI_", "OTEL_"))}
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def _run(script: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=_env(),
+        timeout=240,
+    )
+
+
+@pytest.fixture(scope="module")
+def runs() -> Iterator[dict[str, Future[subprocess.CompletedProcess[str]]]]:
+    """All examples started at once, a few at a time: most of each run is waiting on
+    imports and a server start, so overlapping them shortens the suite."""
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
+        yield {script: pool.submit(_run, script) for script in sorted(EXPECTED)}
+
+
+def test_every_example_is_tested() -> None:
+    scripts = {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
+    assert scripts == set(EXPECTED)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("script", sorted(EXPECTED))
+def test_example_runs(script: str, runs: dict[str, Future[subprocess.CompletedProcess[str]]]) -> None:
+    proc = runs[script].result()
+    output = proc.stdout
+    assert proc.returncode == 0, f"{script} exited {proc.returncode}\n{output}\n{proc.stderr[-4000:]}"
+    missing = [pattern for pattern in EXPECTED[script] if not re.search(pattern, output)]
+    assert not missing, f"{script} output lacks {missing}:\n{output}"
+    assert "Traceback" not in proc.stderr, proc.stderr[-4000:]
