@@ -12,13 +12,15 @@ import time
 import httpx
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
+from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
+from llama_index.core.instrumentation.events.exception import ExceptionEvent
 from llama_index.core.instrumentation.events.llm import (
     LLMChatEndEvent,
     LLMChatInProgressEvent,
     LLMChatStartEvent,
 )
 from llama_index.core.tools import FunctionTool
-from llama_index.llms.humanloop import Humanloop
+from llama_index.llms.humanloop import Humanloop, HumanloopCallError
 
 import humanloop_core
 from humanloop_core.server import LocalServer
@@ -223,3 +225,44 @@ async def test_two_achat_calls_overlap() -> None:
     assert first.message.content == second.message.content == REPLY
     assert single >= 0.45
     assert both / single < 1.5, f"two concurrent calls took {both:.2f}s, one took {single:.2f}s"
+
+
+def test_token_counting_handler_reads_the_servers_usage(llm: Humanloop) -> None:
+    # A tokenizer would count the reply as 6 tokens; the server's usage (5) must win.
+    counter = TokenCountingHandler()
+    llm.callback_manager = CallbackManager([counter])
+    llm.chat(USER)
+    list(llm.stream_chat(USER))
+    assert [e.completion_token_count for e in counter.llm_token_counts] == [5, 5]
+    assert [e.prompt_token_count for e in counter.llm_token_counts] == [3, 3]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_failure_mid_stream_raises_after_the_chunks_received(
+    llm: Humanloop, recorder: Recorder, mode: str
+) -> None:
+    failing = {"mock_error": "provider fell over", "mock_error_after": 2, "mock_error_status": 502}
+    received: list[str] = []
+    with pytest.raises(HumanloopCallError, match="provider fell over") as caught:
+        if mode == "sync":
+            for response in llm.stream_chat(USER, other=failing):
+                received.append(response.delta or "")
+        else:
+            async for response in await llm.astream_chat(USER, other=failing):
+                received.append(response.delta or "")
+    assert received == ["You ", "said: "]
+    assert isinstance(caught.value, humanloop_core.ApiError)
+    assert caught.value.body["id"]  # the log that recorded the failure
+    assert recorder.of(ExceptionEvent) and not recorder.of(LLMChatEndEvent)
+
+
+def test_client_is_built_from_the_llms_settings(base_url: str, api_key: str) -> None:
+    llm = Humanloop(path="p", base_url=base_url, api_key=api_key, timeout=7.5, max_retries=0)
+    assert llm._client_kwargs() == {
+        "api_key": api_key,
+        "base_url": base_url,
+        "timeout": 7.5,
+        "max_retries": 0,
+    }
+    assert isinstance(llm._get_client(), humanloop_core.Humanloop)
+    assert isinstance(llm._get_aclient(), humanloop_core.AsyncHumanloop)

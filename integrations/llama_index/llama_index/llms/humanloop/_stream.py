@@ -16,12 +16,27 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
+from humanloop_core import ApiError
+
 from ._convert import from_wire_message, parse_arguments, usage
+
+
+class HumanloopCallError(ApiError):
+    """The call reached Humanloop, but the model failed: the log records the error.
+
+    A stream reports this in an event after the chunks already received; the log id is
+    in ``body["id"]``.
+    """
 
 
 def response_from_call(response: Any) -> ChatResponse:
     """A non-streamed ``PromptCallResponse`` as a ``ChatResponse`` (first sample)."""
     log = response.logs[0]
+    if log.error and log.output is None and log.output_message is None:
+        raise HumanloopCallError(
+            body=response.to_wire(),
+            message=f"Humanloop log {response.id} recorded an error: {log.error}",
+        )
     counts = usage(log.prompt_tokens, log.output_tokens)
     # raw is the wire JSON plus OpenAI-style usage, which LlamaIndex's token counter reads.
     raw = response.to_wire()
@@ -53,6 +68,16 @@ class StreamAccumulator:
         self._closed = False
 
     def feed(self, item: Any) -> ChatResponse:
+        """The response for one stream event.
+
+        Raises:
+            HumanloopCallError: the event reports that the model failed mid-stream.
+        """
+        if item.error:
+            raise HumanloopCallError(
+                body=item.to_wire(),
+                message=f"Humanloop stream for log {item.id} reported an error: {item.error}",
+            )
         message = item.output_message
         delta = item.output
         if delta is None and message is not None and isinstance(message.content, str):
