@@ -108,10 +108,13 @@ async def call(store: Store, registry: ProviderRegistry, plan: CallPlan) -> dict
     try:
         completion = await _complete(registry, plan)
     except ProviderError as exc:
-        await run_in_threadpool(record, store, plan, None, str(exc))
+        record(store, plan, None, str(exc))
         raise ApiProblem(exc.status, f"{exc} (logged as {plan.log_id})") from None
-    body = await run_in_threadpool(record, store, plan, completion, None)
-    return await run_in_threadpool(call_response, store, plan, body)
+    return _record_and_answer(store, plan, completion)
+
+
+def _record_and_answer(store: Store, plan: CallPlan, completion: Completion) -> dict[str, Any]:
+    return call_response(store, plan, record(store, plan, completion, None))
 
 
 async def _complete(registry: ProviderRegistry, plan: CallPlan) -> Completion:
@@ -171,7 +174,7 @@ async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> As
             record(store, plan, completion, "stream interrupted before the end")
         raise
     completion.tool_calls = list(calls.values()) or None
-    await run_in_threadpool(record, store, plan, completion if error is None or pending else None, error)
+    record(store, plan, completion if error is None or pending else None, error)
     if pending is not None:
         yield _event(plan, pending)
     if error is not None:

@@ -125,6 +125,7 @@ class SqliteStore:
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
         self._lock = threading.RLock()
+        self._environments: list[Row] | None = None
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.create_function("name_of", 1, lambda p: p.rsplit("/", 1)[-1], deterministic=True)
@@ -225,6 +226,9 @@ class SqliteStore:
     def put_version(self, file_id: str, prefix: str, kernel_hash: str, kernel: Row,
                     commit_message: str | None) -> Row:
         """The version of ``file_id`` with this kernel hash, created when new."""
+        found = self._one("SELECT * FROM versions WHERE file_id=? AND hash=?", (file_id, kernel_hash))
+        if found is not None:  # the common case (a call with an unchanged kernel): no write
+            return self._decode_version(found)
         ts = now()
         self._write([
             ("INSERT OR IGNORE INTO versions(id, file_id, hash, kernel, commit_message, status,"
@@ -255,7 +259,10 @@ class SqliteStore:
 
     # -- environments ---------------------------------------------------------------
     def list_environments(self) -> list[Row]:
-        return self._all("SELECT * FROM environments ORDER BY tag, name DESC")
+        # Environments are fixed at start-up, and every file response needs them.
+        if self._environments is None:
+            self._environments = self._all("SELECT * FROM environments ORDER BY tag, name DESC")
+        return [dict(e) for e in self._environments]
 
     def deployments(self, file_id: str) -> dict[str, str]:
         rows = self._all("SELECT * FROM deployments WHERE file_id=?", (file_id,))

@@ -13,11 +13,13 @@ Page = Query(1, ge=1, description="Page number, from 1.")
 Size = Query(10, ge=0, le=1000, description="Page size.")
 
 
-def store(request: Request) -> Store:
+# Dependencies are async on purpose: FastAPI runs sync ones in the thread pool, and a
+# thread hop per dependency costs more than the lookup itself.
+async def store(request: Request) -> Store:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def providers(request: Request) -> ProviderRegistry:
+async def providers(request: Request) -> ProviderRegistry:
     return request.app.state.providers  # type: ignore[no-any-return]
 
 

@@ -24,7 +24,7 @@ KINDS = files.KINDS
 async def call_prompt(body: t.PromptCallRequest, version_id: Optional[str] = None,
                       environment: Optional[str] = None, db: Store = Depends(store),
                       registry: ProviderRegistry = Depends(providers)) -> Any:
-    plan = await off_loop(calls.prepare, db, body, version_id, environment)
+    plan = calls.prepare(db, body, version_id, environment)
     if body.stream:
         return StreamingResponse(calls.stream(db, registry, plan), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
