@@ -13,17 +13,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from ._convert import content_from_wire, finish_reason_from_wire, tool_calls_from_wire, usage_from_wire
+from humanloop_core import ApiError
+
+from ._convert import (
+    content_from_wire,
+    finish_reason_from_wire,
+    tool_calls_from_wire,
+    usage_from_wire,
+)
 
 PROVIDER = "humanloop"
 
 
-class HumanloopLogError(RuntimeError):
-    """The server answered 2xx but recorded a provider error in the log instead of output."""
+class HumanloopCallError(ApiError):
+    """The call reached Humanloop but the model failed, so the log records an error.
+
+    A stream reports it in an event after the chunks already received; ``body`` is the
+    log (or stream event) as JSON and ``response`` the stream's HTTP response.
+    """
 
 
 def response_metadata(
@@ -47,7 +59,8 @@ def result_from_response(response: Any) -> ChatResult:
     generations = []
     for log in response.logs:
         if log.error and log.output is None and log.output_message is None:
-            raise HumanloopLogError(f"Humanloop log {response.id} recorded an error: {log.error}")
+            raise HumanloopCallError(body=response.to_wire(),
+                                     message=f"Humanloop log {response.id} recorded an error: {log.error}")
         message = log.output_message
         tool_calls, invalid = tool_calls_from_wire(message.tool_calls if message else None)
         meta = response_metadata(
@@ -74,9 +87,11 @@ class StreamAssembler:
         model_name: The model the request names (kernel override or deployed
             version); a ``model`` field on the stream item, if the server adds one,
             takes precedence.
+        response: The stream's HTTP response, attached to errors it reports.
     """
 
     model_name: str | None = None
+    response: httpx.Response | None = None
     _indices: dict[str, int] = field(default_factory=dict)
     _current: int = 0
     _count: int = 0
@@ -87,7 +102,9 @@ class StreamAssembler:
     def chunk(self, item: Any) -> AIMessageChunk:
         """The chunk for one ``PromptCallStreamResponse``."""
         if item.error and not item.output and item.output_message is None:
-            raise HumanloopLogError(f"Humanloop stream for log {item.id} reported an error: {item.error}")
+            raise HumanloopCallError(
+                body=item.to_wire(), response=self.response,
+                message=f"Humanloop stream for log {item.id} reported an error: {item.error}")
         self._ids = (item.id, item.prompt_id, item.version_id)
         self._tokens = (
             item.prompt_tokens if item.prompt_tokens is not None else self._tokens[0],

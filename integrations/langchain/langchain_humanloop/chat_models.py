@@ -221,7 +221,7 @@ class ChatHumanloop(BaseChatModel):
         prompts = self._sync_client().prompts
         try:
             prompt_id = target.id or prompt_id_for_path(
-                prompts.list(name=name_of(target.path or "")), target.path or "")
+                prompts.list(name=name_of(target.path or ""), size=100), target.path or "")
             found = prompts.get(prompt_id, version_id=target.version_id,
                                 environment=target.environment) if prompt_id else None
         except NotFoundError:
@@ -238,7 +238,7 @@ class ChatHumanloop(BaseChatModel):
         try:
             prompt_id = target.id
             if not prompt_id:
-                pager = await prompts.list(name=name_of(target.path or ""))
+                pager = await prompts.list(name=name_of(target.path or ""), size=100)
                 prompt_id = prompt_id_for_path([r async for r in pager], target.path or "")
             found = await prompts.get(prompt_id, version_id=target.version_id,
                                       environment=target.environment) if prompt_id else None
@@ -294,8 +294,8 @@ class ChatHumanloop(BaseChatModel):
         # looked up (once per instance) for ``response_metadata["model_name"]``.
         deployed = self._lookup(target) if target.addressed else None
         payload = build_payload(target, wire, plan, deployed)
-        assembler = StreamAssembler(model_name=model_of(payload, deployed))
         with self._sync_client().prompts.call_stream(**payload) as stream:
+            assembler = StreamAssembler(model_of(payload, deployed), stream.response)
             for item in stream:
                 yield _emit(assembler.chunk(item), run_manager)
         if (last := assembler.close()) is not None:
@@ -307,8 +307,8 @@ class ChatHumanloop(BaseChatModel):
         target, plan, wire = self._plan(messages, stop, kwargs)
         deployed = await self._alookup(target) if target.addressed else None
         payload = build_payload(target, wire, plan, deployed)
-        assembler = StreamAssembler(model_name=model_of(payload, deployed))
         async with await self._async_client().prompts.call_stream(**payload) as stream:
+            assembler = StreamAssembler(model_of(payload, deployed), stream.response)
             async for item in stream:
                 yield await _aemit(assembler.chunk(item), run_manager)
         if (last := assembler.close()) is not None:

@@ -10,10 +10,10 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.load import dumpd, dumps, load
 from langchain_core.messages import AIMessageChunk, HumanMessage
-from langchain_humanloop import ChatHumanloop
+from langchain_humanloop import ChatHumanloop, HumanloopCallError
 from pydantic import BaseModel
 
-from humanloop_core import AuthenticationError, NotFoundError
+from humanloop_core import ApiError, AuthenticationError, BadRequestError, NotFoundError
 from tests.integrations.langchain.conftest import fresh_path
 
 PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
@@ -143,6 +143,34 @@ def test_errors_propagate_with_the_response_and_without_the_key(
     assert error.response is not None and error.response.status_code == 401
     assert recorder.errors == [error]  # callbacks and tracers see the same error, status included
     assert secret not in str(error) and secret not in repr(error)
+
+
+def test_provider_failure_is_an_api_error_with_the_response(client: Any, base_url: str,
+                                                            api_key: str) -> None:
+    prompt = stored_prompt(client, other={"mock_error": "provider fell over", "mock_error_status": 400})
+    chat = ChatHumanloop(path=prompt.path, inputs={"topic": "x"}, base_url=base_url, api_key=api_key)
+    with pytest.raises(BadRequestError, match="provider fell over") as caught:
+        chat.invoke("hi")
+    assert caught.value.response.status_code == 400
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_failure_mid_stream_raises_after_the_chunks_received(
+    client: Any, base_url: str, api_key: str, use_async: bool,
+) -> None:
+    prompt = stored_prompt(client, other={"mock_error": "provider fell over", "mock_error_after": 2})
+    chat = ChatHumanloop(path=prompt.path, inputs={"topic": "x"}, base_url=base_url, api_key=api_key)
+    received: list[AIMessageChunk] = []
+    with pytest.raises(HumanloopCallError, match="provider fell over") as caught:
+        if use_async:
+            async for chunk in chat.astream("one two three"):
+                received.append(chunk)
+        else:
+            for chunk in chat.stream("one two three"):
+                received.append(chunk)
+    assert "".join(str(c.content) for c in received) == "You said: "
+    assert isinstance(caught.value, ApiError) and caught.value.response is not None
+    assert caught.value.body["id"] == received[0].id  # the log that recorded the failure
 
 
 def test_missing_prompt_is_a_not_found_error(base_url: str, api_key: str) -> None:
