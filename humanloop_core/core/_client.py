@@ -14,9 +14,9 @@ import copy
 import functools
 import itertools
 import logging
+import os
 import platform
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -39,6 +39,7 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 2
 RETRY_COUNT_HEADER = "x-retry-count"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+_URL_CACHE_SIZE = 512
 
 
 @functools.cache
@@ -106,9 +107,13 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
             self._headers.update(default_headers)
         self._telemetry = telemetry if telemetry is not None else default_telemetry()
         self._owns_client = http_client is None
+        # The fixed headers live on a pool we own, so httpx need not merge them per request
+        # (a measurable share of a call); a caller's pool gets them with every request.
         self._client = http_client if http_client is not None else self._new_client()
+        self._request_headers = self._headers if http_client is not None else {}
         # A caller's own Idempotency-Key (in default or per-call headers) wins over ours.
         self._own_idempotency = not any(k.lower() == "idempotency-key" for k in self._headers)
+        self._urls: dict[str, httpx.URL] = {}
 
     @abc.abstractmethod
     def _new_client(self) -> ClientT:
@@ -143,12 +148,12 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
     def _prepare(self, op: Operation[Any]) -> _Call:
         """Everything about a call that does not change between its attempts."""
         options = op.options or {}
-        url = httpx.URL(self.base_url + op.path)
+        url = self._url(op.path)
         params = {k: v for k, v in op.params.items() if v is not None} if op.params else None
         extra_query = options.get("additional_query_parameters")
         if extra_query:
             params = {**(params or {}), **extra_query}
-        headers = self._headers.copy()
+        headers = self._request_headers.copy()
         extra_headers = options.get("additional_headers")
         if extra_headers:
             headers.update(extra_headers)
@@ -168,12 +173,21 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
             and not (extra_headers and any(k.lower() == "idempotency-key" for k in extra_headers))
         ):
             # One key for all attempts: a retried POST the server already applied is not applied twice.
-            headers[IDEMPOTENCY_HEADER] = str(uuid.uuid4())
+            headers[IDEMPOTENCY_HEADER] = os.urandom(16).hex()
         timeout_s = options.get("timeout_in_seconds")
         timeout = self._timeout if timeout_s is None else httpx.Timeout(timeout_s)
         retries = options.get("max_retries")
         max_retries = self.max_retries if retries is None else max(0, retries)
         return _Call(op, url, params, content, headers, timeout, max_retries)
+
+    def _url(self, path: str) -> httpx.URL:
+        """The absolute URL of ``path``; parsed once per distinct path (bounded cache)."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            url = self._urls[path] = httpx.URL(self.base_url + path)
+        return url
 
     def _request(self, call: _Call, attempt: int, invocation: Invocation) -> httpx.Request:
         headers = call.headers.copy()
@@ -239,7 +253,7 @@ class SyncTransport(_BaseTransport[httpx.Client]):
     _sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     def _new_client(self) -> httpx.Client:
-        return httpx.Client(timeout=self._client_timeout())
+        return httpx.Client(timeout=self._client_timeout(), headers=self._headers)
 
     def execute(self, op: Operation[T]) -> T:
         """Send ``op`` and return its parsed 2xx body (a :class:`Stream` when
@@ -320,7 +334,7 @@ class AsyncTransport(_BaseTransport[httpx.AsyncClient]):
     _sleep: Callable[[float], Any] = staticmethod(asyncio.sleep)
 
     def _new_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=self._client_timeout())
+        return httpx.AsyncClient(timeout=self._client_timeout(), headers=self._headers)
 
     async def execute(self, op: Operation[T]) -> T:
         """Send ``op`` and return its parsed 2xx body (an :class:`AsyncStream` when

@@ -20,7 +20,7 @@ import httpx
 from pydantic import ValidationError
 
 from ._parsing import invalid_data, parser_for
-from ._sse import ServerSentEvent, SSEDecoder, aiter_events, iter_events
+from ._sse import ServerSentEvent, SSEDecoder
 from ._telemetry import Invocation
 from .errors import APIConnectionError, connection_error, error_from_event, where
 
@@ -102,13 +102,15 @@ def _raise_failure(state: _StreamState[Any], exc: Exception) -> NoReturn:
 def _iterate(state: _StreamState[T], chunks: Iterator[bytes]) -> Generator[T, None, None]:
     decoder = SSEDecoder()
     try:
-        for sse in iter_events(chunks, decoder):
-            item = state.item(sse)
-            if isinstance(item, _Signal):
-                if item is _Signal.DONE:
-                    return
-                continue
-            yield item
+        for chunk in chunks:
+            for sse in decoder.feed(chunk):
+                item = state.item(sse)
+                if isinstance(item, _Signal):
+                    if item is _Signal.DONE:
+                        return
+                    continue
+                yield item
+        decoder.flush()  # never completes an event; settles a split character at the end
         state.check_complete(decoder)
     except Exception as exc:
         _raise_failure(state, exc)
@@ -122,13 +124,15 @@ async def _aiterate(
 ) -> AsyncGenerator[T, None]:
     decoder = SSEDecoder()
     try:
-        async for sse in aiter_events(chunks, decoder):
-            item = state.item(sse)
-            if isinstance(item, _Signal):
-                if item is _Signal.DONE:
-                    return
-                continue
-            yield item
+        async for chunk in chunks:
+            for sse in decoder.feed(chunk):
+                item = state.item(sse)
+                if isinstance(item, _Signal):
+                    if item is _Signal.DONE:
+                        return
+                    continue
+                yield item
+        decoder.flush()  # never completes an event; settles a split character at the end
         state.check_complete(decoder)
     except Exception as exc:
         _raise_failure(state, exc)

@@ -215,3 +215,27 @@ def test_import_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_own_pool_carries_the_fixed_headers() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=ok())
+
+    transport = SyncTransport(
+        api_key=API_KEY,
+        base_url="http://hl.test/v5",
+        default_headers={"X-Team": "core"},
+        telemetry=NoopTelemetry(),
+    )
+    transport.http_client._transport = httpx.MockTransport(handler)  # the one seam of a pool we own
+    transport.execute(post_op(options={"additional_headers": {"X-Team": "override"}}))
+    headers = seen[0].headers
+    assert headers["x-api-key"] == API_KEY
+    assert headers["user-agent"].startswith("humanloop-core/")
+    assert headers["x-team"] == "override"
+    assert headers.get_list("x-team") == ["override"]
+    assert headers["x-retry-count"] == "0" and len(headers["idempotency-key"]) == 32
+    transport.close()
