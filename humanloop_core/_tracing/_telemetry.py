@@ -72,9 +72,9 @@ F = TypeVar("F", bound=Callable[..., None])
 def _guarded(method: F) -> F:
     """Telemetry must never raise into the caller: log its own failures at debug level."""
 
-    def wrapper(self: Any, *args: Any) -> None:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
         try:
-            method(self, *args)
+            method(self, *args, **kwargs)
         except Exception:
             logger.debug("telemetry hook %s failed", method.__name__, exc_info=True)
 
@@ -105,8 +105,8 @@ class Invocation:
         except Exception:
             logger.debug("trace context injection failed", exc_info=True)
 
-    def succeed(self, result: Any) -> None:
-        """A plain call returned ``result``."""
+    def succeed(self, result: Any, status_code: int | None = None) -> None:
+        """A plain call returned ``result`` (with HTTP ``status_code``, when the caller passes it)."""
 
     def chunk(self, item: Any) -> None:
         """A stream yielded ``item``."""
@@ -267,8 +267,10 @@ class _Call(Invocation):
         propagate.inject(headers, context=self._ctx)
 
     @_guarded
-    def succeed(self, result: Any) -> None:
+    def succeed(self, result: Any, status_code: int | None = None) -> None:
         if not self._done:
+            if status_code is not None and self._recording and not self._chat:
+                self._span.set_attribute(n.HTTP_STATUS, status_code)
             self._finish(lambda: self._chat_result(result) if self._chat else {}, None)
 
     def _chat_result(self, result: Any) -> Attributes:

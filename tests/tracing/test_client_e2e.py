@@ -16,7 +16,7 @@ import pytest
 from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind, StatusCode
 
-from humanloop_core import AsyncHumanloop, Humanloop, NotFoundError
+from humanloop_core import AsyncHumanloop, AuthenticationError, Humanloop, NotFoundError
 from humanloop_core._tracing import _telemetry
 from tests.tracing.conftest import Otel, make_otel
 
@@ -212,11 +212,19 @@ async def test_no_key_anywhere(hl: Client, otel: Otel, monkeypatch: pytest.Monke
     with pytest.raises(NotFoundError):
         await hl.get("pr_does_not_exist")
 
-    assert len(otel.spans()) == 3
+    wrong_key = "hl-wrong-key-0123456789"
+    bad = Client(hl.kind, local_server, otel, api_key=wrong_key)
+    with pytest.raises(AuthenticationError):
+        await bad.call(path="tracing/e2e", prompt=KERNEL, messages=MESSAGES)
+
+    assert len(otel.spans()) == 4
+    assert otel.spans()[-1].status.status_code is StatusCode.ERROR
     dumped = "".join(span.to_json() for span in otel.spans())
+    assert wrong_key not in dumped
     assert local_server.api_key not in dumped
     assert PROVIDER_KEY not in dumped
-    assert "x-api-key" not in dumped.lower()
+    names = {k.lower() for span in otel.spans() for k in (span.attributes or {})}
+    assert not {k for k in names if "key" in k or "auth" in k or "header" in k}
 
 
 async def test_suppressed_instrumentation(hl: Client, otel: Otel) -> None:

@@ -88,13 +88,14 @@ def test_plain_operation_gets_an_http_client_span(otel: Otel) -> None:
     url = URL.copy_with(path="/v5/prompts/pr_1", username="u", password="p",
                         params={"version_id": "prv_1", "api_key": "leak"})
     inv = otel.telemetry().start(get_op(), url)
-    inv.succeed({"id": "pr_1"})
+    inv.succeed({"id": "pr_1"}, status_code=200)
 
     span = otel.span()
     assert span.name == "GET prompts.get"
     assert span.kind is SpanKind.CLIENT
     attrs = dict(span.attributes or {})
     assert attrs["http.request.method"] == "GET"
+    assert attrs["http.response.status_code"] == 200
     assert attrs["humanloop.operation"] == "prompts.get"
     assert attrs["server.address"] == "api.example.test"
     assert attrs["url.full"] == "https://api.example.test/v5/prompts/pr_1?version_id=prv_1&api_key=REDACTED"
