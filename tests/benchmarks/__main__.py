@@ -81,6 +81,7 @@ def machine() -> list[str]:
         f"CPU: {_cpu_model()}, {os.cpu_count()} logical cores, {_memory_gb()}",
         f"OS: {platform.system()} {platform.release()} ({platform.machine()})",
         f"Python: {platform.python_implementation()} {platform.python_version()}",
+        "Load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
         "Packages: " + ", ".join(versions),
     ]
 

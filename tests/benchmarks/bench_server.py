@@ -29,8 +29,9 @@ MESSAGES = [{"role": "user", "content": "Say something short."}]
 PROMPT = {"model": "mock-1", "provider": "mock", "template": [{"role": "system", "content": "Be brief."}]}
 CONCURRENCY = (1, 10, 100)
 # Calls per measurement: enough for a stable rate, few enough to keep `make bench` short.
-TOTAL = {1: 200, 10: 400, 100: 800}
+TOTAL = {1: 300, 10: 600, 100: 900}
 TTFC_SAMPLES = 50
+ROUNDS = 3
 
 
 def _serve(conn: Any) -> None:
@@ -117,6 +118,24 @@ def _async_calls(base_url: str, api_key: str) -> dict[str, Callable[[], Any]]:
     return {"raw httpx": raw_call, "humanloop_core": our_call}
 
 
+Measure = Callable[[Callable[[], Any], int, int], float]
+
+
+def _median_rates(mode: str, measure: Measure, calls: dict[str, Callable[[], Any]]) -> dict[str, dict[int, float]]:
+    """Median calls/s per variant and concurrency, the variants alternating round by
+    round so a busy moment on the machine hits both alike."""
+    rates: dict[str, dict[int, float]] = {name: {} for name in calls}
+    for conc in CONCURRENCY:
+        samples: dict[str, list[float]] = {name: [] for name in calls}
+        for _ in range(ROUNDS):
+            for name, fn in calls.items():
+                samples[name].append(measure(fn, conc, TOTAL[conc] // ROUNDS))
+        for name in calls:
+            rates[name][conc] = statistics.median(samples[name])
+            print(f"  {mode} {conc:>3} concurrent, {name}: {rates[name][conc]:.0f} calls/s", flush=True)
+    return rates
+
+
 def _rate_rows(mode: str, rates: dict[str, dict[int, float]]) -> list[Row]:
     rows = []
     for conc in CONCURRENCY:
@@ -137,11 +156,12 @@ def _ttfc(base_url: str, api_key: str) -> dict[str, float]:
     def raw_first() -> float:
         start = time.perf_counter()
         with raw.stream("POST", "/prompts/call", json=payload) as r:
-            for line in r.iter_lines():
+            lines = r.iter_lines()
+            for line in lines:
                 if line.startswith("data:"):
                     json.loads(line[5:])
                     elapsed = time.perf_counter() - start
-                    for _ in r.iter_lines():  # drain so the connection is reused
+                    for _ in lines:  # drain so the connection is reused
                         pass
                     return elapsed
         raise AssertionError("no event")
@@ -174,18 +194,13 @@ def run() -> list[Row]:
         for fn in sync_calls.values():  # warm both paths and the server
             for _ in range(20):
                 fn()
-        sync_rates: dict[str, dict[int, float]] = {n: {} for n in sync_calls}
-        async_rates: dict[str, dict[int, float]] = {n: {} for n in async_calls}
-        for conc in CONCURRENCY:
-            for name, fn in sync_calls.items():
-                sync_rates[name][conc] = _threaded_rate(fn, conc, TOTAL[conc])
-
-        async def measure_async() -> None:
-            for conc in CONCURRENCY:
-                for name, afn in async_calls.items():
-                    async_rates[name][conc] = await _async_rate(afn, conc, TOTAL[conc])
-
-        asyncio.run(measure_async())
+        sync_rates = _median_rates("sync", _threaded_rate, sync_calls)
+        loop = asyncio.new_event_loop()  # one loop for all: the async pools are bound to it
+        try:
+            rate = lambda fn, conc, total: loop.run_until_complete(_async_rate(fn, conc, total))  # noqa: E731
+            async_rates = _median_rates("async", rate, async_calls)
+        finally:
+            loop.close()
         ttfc = _ttfc(base_url, api_key)
     rows = _rate_rows("sync", sync_rates) + _rate_rows("async", async_rates)
     for name, seconds in ttfc.items():
