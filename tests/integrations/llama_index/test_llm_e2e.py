@@ -266,3 +266,22 @@ def test_client_is_built_from_the_llms_settings(base_url: str, api_key: str) -> 
     }
     assert isinstance(llm._get_client(), humanloop_core.Humanloop)
     assert isinstance(llm._get_aclient(), humanloop_core.AsyncHumanloop)
+
+
+@pytest.mark.parametrize(("cache_seconds", "lookups"), [(60.0, 1), (0.0, 3)])
+def test_deployed_kernel_is_fetched_once_per_cache_period(
+    client: humanloop_core.Humanloop,
+    base_url: str,
+    api_key: str,
+    cache_seconds: float,
+    lookups: int,
+) -> None:
+    stored = client.prompts.upsert(path=fresh_path("cached"), model="mock-1", provider="mock")
+    sent: list[httpx.Request] = []
+    http = httpx.Client(event_hooks={"request": [sent.append]})
+    hl = humanloop_core.Humanloop(api_key=api_key, base_url=base_url, http_client=http)
+    llm = Humanloop(id=stored.id, temperature=0.2, prompt_cache_seconds=cache_seconds, client=hl)
+    for _ in range(3):
+        assert llm.chat(USER).message.content == REPLY
+    assert sum(r.method == "GET" for r in sent) == lookups
+    assert sum(r.url.path.endswith("/prompts/call") for r in sent) == 3

@@ -114,3 +114,16 @@ def test_stream_chat_is_a_lazy_generator() -> None:
     stream = llm.stream_chat([ChatMessage(role="user", content="hi")])
     assert hasattr(stream, "__next__") and hasattr(stream, "close")
     stream.close()
+
+
+def test_a_prompt_path_or_id_is_required() -> None:
+    with pytest.raises(ValueError, match="`path` \\(or `id`\\)"):
+        Humanloop(model="mock-1")
+    assert Humanloop(id="pr_1").id == "pr_1"
+
+
+def test_additional_kwargs_take_only_call_parameters() -> None:
+    llm = Humanloop(path="p", additional_kwargs={"metadata": {"team": "a"}, "source": "docs"})
+    assert llm._plan([], {})[0]["metadata"] == {"team": "a"}
+    with pytest.raises(ValueError, match="provider_api_keys to Humanloop"):
+        Humanloop(path="p", additional_kwargs={"provider_api_keys": {"openai": SECRET}})

@@ -24,7 +24,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, field_validator
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
@@ -97,6 +97,18 @@ class Humanloop(FunctionCallingLLM):
         default=60.0, ge=0, description="How long a fetched deployed kernel is reused."
     )
 
+    @field_validator("additional_kwargs")
+    @classmethod
+    def _only_call_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(CALL_PARAMS))
+        if unknown:
+            # provider_api_keys in particular: a field would show it in to_dict() and events.
+            raise ValueError(
+                f"additional_kwargs takes only {', '.join(CALL_PARAMS)}; got {unknown} "
+                "(pass provider_api_keys to Humanloop(...) directly)"
+            )
+        return value
+
     # The key is private state: never a field, so never in to_dict(), repr or events.
     _api_key: SecretStr | None = PrivateAttr(default=None)
     _client: humanloop_core.Humanloop | None = PrivateAttr(default=None)
@@ -114,6 +126,9 @@ class Humanloop(FunctionCallingLLM):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if not (self.path or self.id):
+            # The API addresses every call to a prompt; a kernel alone is not enough.
+            raise ValueError("Humanloop needs the prompt's `path` (or `id`) to call.")
         # Secrets, like the key: kept out of fields so no dump, repr or event shows them.
         self._provider_api_keys = provider_api_keys
         self._api_key = SecretStr(api_key) if isinstance(api_key, str) else api_key
@@ -205,9 +220,7 @@ class Humanloop(FunctionCallingLLM):
         return _without_none(call), changes
 
     def _cached_kernel(self) -> tuple[bool, dict[str, Any] | None]:
-        """(known, kernel): known when recently fetched, or when no stored prompt is named."""
-        if not (self.id or self.path):
-            return True, None
+        """(known, kernel): known when fetched less than ``prompt_cache_seconds`` ago."""
         if self._kernel_cache is not None:
             fetched_at, kernel = self._kernel_cache
             if time.monotonic() - fetched_at < self.prompt_cache_seconds:
@@ -217,10 +230,14 @@ class Humanloop(FunctionCallingLLM):
     def _version(self) -> dict[str, Any]:
         return {"version_id": self.version_id, "environment": self.environment}
 
+    def _remember(self, kernel: dict[str, Any] | None) -> dict[str, Any] | None:
+        self._kernel_cache = (time.monotonic(), kernel)
+        return kernel
+
+    @staticmethod
     def _finish_plan(
-        self, call: dict[str, Any], changes: dict[str, Any], deployed: dict[str, Any] | None
+        call: dict[str, Any], changes: dict[str, Any], deployed: dict[str, Any] | None
     ) -> dict[str, Any]:
-        self._kernel_cache = (time.monotonic(), deployed)
         tools = changes.pop("tools")
         call["prompt"] = merge_kernel(deployed, changes, tools)
         return call
@@ -237,11 +254,10 @@ class Humanloop(FunctionCallingLLM):
             prompt_id = self.id or _id_for_path(
                 client.prompts.list(name=_basename(self.path)), self.path
             )
-            return (
-                kernel_of(client.prompts.get(prompt_id, **self._version())) if prompt_id else None
-            )
+            prompt = client.prompts.get(prompt_id, **self._version()) if prompt_id else None
         except NotFoundError:
-            return None
+            prompt = None
+        return self._remember(kernel_of(prompt) if prompt is not None else None)
 
     def _call_args(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
         call, changes = self._plan(messages, kwargs)
@@ -299,15 +315,11 @@ class Humanloop(FunctionCallingLLM):
             prompt_id = self.id
             if prompt_id is None:
                 pager = await client.prompts.list(name=_basename(self.path))
-                listed = [p async for p in pager]
-                prompt_id = _id_for_path(listed, self.path)
-            return (
-                kernel_of(await client.prompts.get(prompt_id, **self._version()))
-                if prompt_id
-                else None
-            )
+                prompt_id = _id_for_path([p async for p in pager], self.path)
+            prompt = await client.prompts.get(prompt_id, **self._version()) if prompt_id else None
         except NotFoundError:
-            return None
+            prompt = None
+        return self._remember(kernel_of(prompt) if prompt is not None else None)
 
     async def _acall_args(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
