@@ -29,9 +29,12 @@ KERNEL_FIELDS = (
 )
 # ``prompts.call`` arguments a caller may pass per call (``model.invoke(..., user=...)``).
 CALL_ARGS = frozenset({
-    "inputs", "metadata", "source", "user", "trace_parent_id", "source_datapoint_id",
+    "inputs", "source", "user", "trace_parent_id", "source_datapoint_id",
     "save", "provider_api_keys", "return_inputs", "request_options",
 })
+# Per-call names that differ from ``prompts.call``'s: LangChain's ``invoke`` already
+# takes ``metadata`` (for its own run tracing), so the log's metadata goes by another name.
+RENAMED_ARGS = {"log_metadata": "metadata"}
 # Per-call keys LangChain itself may pass that carry nothing for the wire.
 _IGNORED = frozenset({"stream"})
 
@@ -79,11 +82,11 @@ def plan_call(
     Raises:
         TypeError: a keyword ``prompts.call`` has no place for.
     """
-    unknown = set(kwargs) - set(KERNEL_OVERRIDES) - CALL_ARGS - _IGNORED - {"tools", "tool_choice"}
+    accepted = {*KERNEL_OVERRIDES, *CALL_ARGS, *RENAMED_ARGS, "tools", "tool_choice"}
+    unknown = set(kwargs) - accepted - _IGNORED
     if unknown:
         raise TypeError(
-            f"ChatHumanloop got unexpected call argument(s) {sorted(unknown)}; accepted: "
-            f"{sorted([*KERNEL_OVERRIDES, *CALL_ARGS, 'tools', 'tool_choice'])}"
+            f"ChatHumanloop got unexpected call argument(s) {sorted(unknown)}; accepted: {sorted(accepted)}"
         )
     overrides = {k: v for k, v in defaults.items() if v is not None}
     overrides.update({k: kwargs[k] for k in KERNEL_OVERRIDES if kwargs.get(k) is not None})
@@ -93,6 +96,7 @@ def plan_call(
         overrides.pop("stop", None)  # an empty list means "no stop sequences", not a change
     raw_tools = list(kwargs.get("tools") or [])
     call_args = {k: v for k, v in kwargs.items() if k in CALL_ARGS and v is not None}
+    call_args.update({RENAMED_ARGS[k]: v for k, v in kwargs.items() if k in RENAMED_ARGS and v is not None})
     merged_inputs = {**(inputs or {}), **(call_args.get("inputs") or {})}
     if merged_inputs:
         call_args["inputs"] = merged_inputs

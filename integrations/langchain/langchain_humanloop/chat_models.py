@@ -80,6 +80,12 @@ class ChatHumanloop(BaseChatModel):
         picks a version (default: the default deployment). ``inputs`` fill the
         template's ``{{variables}}``; per-call ``inputs=`` merge over them.
 
+    Per call:
+        Kernel overrides (``model=``, ``temperature=``, ...), ``tools``/``tool_choice``,
+        and ``prompts.call`` arguments (``user``, ``source``, ``trace_parent_id``,
+        ``save``, ``provider_api_keys``, ...); ``log_metadata=`` becomes the log's
+        ``metadata``. Anything else raises ``TypeError``.
+
     A stored prompt stays itself:
         When nothing needs to change, only the address is sent and Humanloop runs
         the stored version exactly. When something must change (a kernel override

@@ -94,6 +94,15 @@ def test_per_call_model_override(make_chat: Callable[..., ChatHumanloop]) -> Non
     assert sum(c.response_metadata.get("model_name") == "mock-3" for c in chunks) == 1
 
 
+def test_call_arguments_reach_the_log(make_chat: Callable[..., ChatHumanloop], client: Any) -> None:
+    result = make_chat().invoke("hi", log_metadata={"ticket": 7}, user="u-1",
+                                 source="langchain-test")
+    log = client.logs.get(result.response_metadata["log_id"])
+    assert (log.metadata, log.user, log.source) == ({"ticket": 7}, "u-1", "langchain-test")
+    with pytest.raises(TypeError, match="frobnicate"):
+        make_chat().invoke("hi", frobnicate=True)
+
+
 def test_stream_chunk_shape(make_chat: Callable[..., ChatHumanloop]) -> None:
     chunks = list(make_chat().stream("one two three"))
     assert len(chunks) >= 4  # one word per chunk from the mock
