@@ -188,8 +188,11 @@ def usage_attrs(inputs: list[Any], outputs: list[Any]) -> Attributes:
 
 
 def error_type(exc: BaseException) -> str:
-    """The status code for API errors, else the exception's class name (low cardinality)."""
+    """The status code for HTTP errors, else the exception's class name (low cardinality).
+
+    A 2xx body that could not be parsed is not an HTTP error: it is typed by its class.
+    """
     status = getattr(exc, "status_code", None)
-    if isinstance(status, int):
+    if isinstance(status, int) and status >= 400:
         return str(status)
     return type(exc).__qualname__

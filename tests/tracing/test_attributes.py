@@ -59,7 +59,11 @@ def test_error_types() -> None:
     class Coded(Exception):
         status_code = 429
 
+    class Unparsable(Exception):
+        status_code = 200
+
     assert error_type(Coded()) == "429"
+    assert error_type(Unparsable()) == Unparsable.__qualname__
     assert error_type(TimeoutError()) == "TimeoutError"
 
 

@@ -9,7 +9,13 @@ import httpx
 import pytest
 from opentelemetry.trace import StatusCode
 
-from humanloop_core import APIConnectionError, AsyncHumanloop, Humanloop, InternalServerError
+from humanloop_core import (
+    APIConnectionError,
+    APIResponseValidationError,
+    AsyncHumanloop,
+    Humanloop,
+    InternalServerError,
+)
 from tests.tracing.conftest import Otel
 from tests.tracing.fakes import call_response
 
@@ -88,3 +94,16 @@ async def test_connection_error_is_typed_by_class(kind: str, otel: Otel) -> None
     span = otel.span()
     assert span.status.status_code is StatusCode.ERROR
     assert (span.attributes or {})["error.type"] == "APIConnectionError"
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_unparsable_success_is_typed_by_class_not_status(kind: str, otel: Otel) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"id": "log_1"})  # no prompt, no logs
+
+    with pytest.raises(APIResponseValidationError):
+        await _call(kind, otel, handler, max_retries=0)
+
+    span = otel.span()
+    assert span.status.status_code is StatusCode.ERROR
+    assert (span.attributes or {})["error.type"] == "APIResponseValidationError"
