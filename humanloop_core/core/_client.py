@@ -11,7 +11,6 @@ from __future__ import annotations
 import abc
 import asyncio
 import copy
-import functools
 import itertools
 import logging
 import os
@@ -22,6 +21,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from .._version import __version__
 from ._logging import configure_from_env, logger
 from ._operation import Operation
 from ._pagination import AsyncPager, SyncPager
@@ -42,15 +42,9 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _URL_CACHE_SIZE = 512
 
 
-@functools.cache
-def _user_agent() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        ours = version("humanloop-core")
-    except PackageNotFoundError:
-        ours = "0"
-    return f"humanloop-core/{ours} python/{platform.python_version()} httpx/{httpx.__version__}"
+_USER_AGENT = (
+    f"humanloop-core/{__version__} python/{platform.python_version()} httpx/{httpx.__version__}"
+)
 
 
 class _Call:
@@ -100,7 +94,7 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
         )
         self._headers: dict[str, str] = {
             "X-API-KEY": api_key,
-            "User-Agent": _user_agent(),
+            "User-Agent": _USER_AGENT,
             "Accept": "application/json",
         }
         if default_headers:
@@ -157,15 +151,8 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
         extra_headers = options.get("additional_headers")
         if extra_headers:
             headers.update(extra_headers)
-        body = op.json
-        extra_body = options.get("additional_body_parameters")
-        if extra_body:
-            if body is not None and not isinstance(body, Mapping):
-                raise TypeError(f"{op.name}: additional_body_parameters need a JSON object body")
-            body = {**(body or {}), **extra_body}
-        content = None
-        if body is not None:
-            content = encode_json(body)
+        content = _body(op, options.get("additional_body_parameters"))
+        if content is not None:
             headers["Content-Type"] = "application/json"
         if (
             op.method == "POST"
@@ -403,6 +390,16 @@ class AsyncTransport(_BaseTransport[httpx.AsyncClient]):
                 outcome = exc
             await self._sleep(self._retry_or_raise(call, attempt, outcome, request))
             attempt += 1
+
+
+def _body(op: Operation[Any], extra: Mapping[str, Any] | None) -> bytes | None:
+    """The encoded JSON body, with the caller's extra fields merged over the method's."""
+    body = op.json
+    if extra:
+        if body is not None and not isinstance(body, Mapping):
+            raise TypeError(f"{op.name}: additional_body_parameters need a JSON object body")
+        body = {**(body or {}), **extra}
+    return None if body is None else encode_json(body)
 
 
 def _first_bytes(response: httpx.Response) -> Iterator[bytes]:
