@@ -49,10 +49,6 @@ class Target:
     environment: str | None = None
 
     @property
-    def addressed(self) -> bool:
-        return bool(self.path or self.id)
-
-    @property
     def key(self) -> tuple[str | None, ...]:
         return (self.path, self.id, self.version_id, self.environment)
 
@@ -108,11 +104,6 @@ def plan_call(
     )
 
 
-def needs_deployed(target: Target, plan: CallPlan) -> bool:
-    """Whether building this call needs the deployed version's kernel."""
-    return target.addressed and plan.changes_kernel
-
-
 def kernel_from_prompt(prompt: Any) -> dict[str, Any]:
     """The kernel of a stored version (a ``PromptResponse``) as request fields."""
     wire = prompt.to_wire()
@@ -151,7 +142,7 @@ def build_payload(
         payload["path"] = target.path
     if target.id:
         payload["id"] = target.id
-    if plan.changes_kernel or not target.addressed:
+    if plan.changes_kernel:
         base = kernel_from_prompt(deployed) if deployed is not None else None
         kernel = merge_kernel(base, plan)
         if not kernel.get("model"):

@@ -39,7 +39,6 @@ from ._payload import (
     build_payload,
     model_of,
     name_of,
-    needs_deployed,
     plan_call,
     prompt_id_for_path,
 )
@@ -66,7 +65,7 @@ _PROFILE: ModelProfile = {
 
 
 class ChatHumanloop(BaseChatModel):
-    """A prompt stored on Humanloop (or an inline prompt kernel) as a LangChain chat model.
+    """A prompt stored on Humanloop as a LangChain chat model.
 
     Every call goes through ``prompts.call`` of the Humanloop v5 API, so it is logged
     on Humanloop against the prompt version that ran.
@@ -99,8 +98,9 @@ class ChatHumanloop(BaseChatModel):
         the resulting kernel as a version of the same prompt (a new one if it
         differs), and ``version_id``/``environment`` are then not sent, since the
         kernel identifies the version. Create a new instance to pick up a
-        redeployment. A prompt that does not exist yet is created from the
-        overrides alone (``model`` required).
+        redeployment. With no deployment the newest version is the base, so deploy
+        the version callers should build on. A prompt that does not exist yet is
+        created at ``path`` from the overrides alone (``model`` required).
 
     Example:
         .. code-block:: python
@@ -148,8 +148,8 @@ class ChatHumanloop(BaseChatModel):
 
     @model_validator(mode="after")
     def _needs_a_prompt(self) -> Self:
-        if not (self.path or self.id or self.model_name):
-            raise ValueError("ChatHumanloop needs `path` or `id` of a prompt, or a `model` for an inline kernel")
+        if not (self.path or self.id):
+            raise ValueError("ChatHumanloop needs the `path` or `id` of a Humanloop prompt")
         return self
 
     # ------------------------------------------------------------ LangChain conventions
@@ -278,7 +278,7 @@ class ChatHumanloop(BaseChatModel):
         if self.streaming:
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         target, plan, wire = self._plan(messages, stop, kwargs)
-        deployed = self._lookup(target) if needs_deployed(target, plan) else None
+        deployed = self._lookup(target) if plan.changes_kernel else None
         payload = build_payload(target, wire, plan, deployed)
         return result_from_response(self._sync_client().prompts.call(**payload))
 
@@ -288,7 +288,7 @@ class ChatHumanloop(BaseChatModel):
         if self.streaming:
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
         target, plan, wire = self._plan(messages, stop, kwargs)
-        deployed = await self._alookup(target) if needs_deployed(target, plan) else None
+        deployed = await self._alookup(target) if plan.changes_kernel else None
         payload = build_payload(target, wire, plan, deployed)
         return result_from_response(await self._async_client().prompts.call(**payload))
 
@@ -298,7 +298,7 @@ class ChatHumanloop(BaseChatModel):
         target, plan, wire = self._plan(messages, stop, kwargs)
         # Stream items do not name the model, so even an unchanged stored prompt is
         # looked up (once per instance) for ``response_metadata["model_name"]``.
-        deployed = self._lookup(target) if target.addressed else None
+        deployed = self._lookup(target)
         payload = build_payload(target, wire, plan, deployed)
         with self._sync_client().prompts.call_stream(**payload) as stream:
             assembler = StreamAssembler(model_of(payload, deployed), stream.response)
@@ -311,7 +311,7 @@ class ChatHumanloop(BaseChatModel):
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         target, plan, wire = self._plan(messages, stop, kwargs)
-        deployed = await self._alookup(target) if target.addressed else None
+        deployed = await self._alookup(target)
         payload = build_payload(target, wire, plan, deployed)
         async with await self._async_client().prompts.call_stream(**payload) as stream:
             assembler = StreamAssembler(model_of(payload, deployed), stream.response)

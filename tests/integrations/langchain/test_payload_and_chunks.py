@@ -12,7 +12,6 @@ from langchain_humanloop._payload import (
     build_payload,
     kernel_from_prompt,
     merge_tools,
-    needs_deployed,
     plan_call,
     prompt_id_for_path,
 )
@@ -49,7 +48,7 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 def test_unchanged_stored_prompt_sends_only_its_address() -> None:
     target = Target(path="support/answer", environment="production")
     plan = plan_call(DEFAULTS, {"topic": "billing"}, None, {})
-    assert not needs_deployed(target, plan)
+    assert not plan.changes_kernel
     payload = build_payload(target, MESSAGES, plan, None)
     assert payload == {"messages": MESSAGES, "path": "support/answer", "environment": "production",
                        "inputs": {"topic": "billing"}}
@@ -60,7 +59,7 @@ def test_overrides_merge_into_the_deployed_kernel() -> None:
     bound = {"type": "function", "function": {"name": "calc", "description": "c", "parameters": {}}}
     plan = plan_call({**DEFAULTS, "temperature": 0.0}, None, ["END"],
                      {"tools": [bound], "tool_choice": "any", "user": "u1"})
-    assert needs_deployed(target, plan)
+    assert plan.changes_kernel
     payload = build_payload(target, MESSAGES, plan, stored_prompt())
     kernel = payload["prompt"]
     # The stored template, model, provider and tools stay; only the overrides change.
@@ -93,9 +92,9 @@ def test_new_prompt_without_model_is_a_clear_error() -> None:
         build_payload(Target(path="new/prompt"), MESSAGES, plan, None)
 
 
-def test_inline_kernel_without_address() -> None:
+def test_new_prompt_from_overrides_alone() -> None:
     plan = plan_call({**DEFAULTS, "model": "mock-1"}, None, None, {})
-    payload = build_payload(Target(), MESSAGES, plan, None)
+    payload = build_payload(Target(path="new/prompt"), MESSAGES, plan, None)
     assert payload["prompt"] == {"model": "mock-1"}
 
 
