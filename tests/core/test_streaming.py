@@ -239,3 +239,28 @@ async def test_execute_returns_a_stream_when_the_operation_streams(
     h = make(replies(answer))
     stream = await h.execute(stream_op())
     assert isinstance(stream, Stream if h.kind == "sync" else AsyncStream)
+
+
+WIRE = (
+    b": stream opened\r\n"
+    + "".join(
+        f'data: {{"output": "{text}", "index": 0, "id": "log_1", "prompt_id": "pr_1", '
+        f'"version_id": "v_1"{extra}}}\r\n\r\n'
+        for text, extra in [
+            ("H\u00e9llo", ""),
+            (" w\u00f6rld \U0001f30d", ""),
+            ("", ', "finish_reason": "stop", "output_tokens": 3'),
+        ]
+    ).encode()
+)
+
+
+async def test_a_real_stream_split_at_every_byte(make: Callable[..., Harness]) -> None:
+    for offset in range(1, len(WIRE)):
+        answer, bodies = streaming([WIRE[:offset], WIRE[offset:]])
+        h = make(replies(answer))
+        items, error = await h.collect(stream_op(stream_item=PromptCallStreamResponse))
+        assert error is None, offset
+        assert [i.output for i in items] == ["H\u00e9llo", " w\u00f6rld \U0001f30d", ""], offset
+        assert items[-1].finish_reason == "stop"
+        assert bodies[0].closed
