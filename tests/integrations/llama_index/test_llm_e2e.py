@@ -256,7 +256,7 @@ async def test_failure_mid_stream_raises_after_the_chunks_received(
     assert recorder.of(ExceptionEvent) and not recorder.of(LLMChatEndEvent)
 
 
-def test_client_is_built_from_the_llms_settings(base_url: str, api_key: str) -> None:
+async def test_client_is_built_from_the_llms_settings(base_url: str, api_key: str) -> None:
     llm = Humanloop(path="p", base_url=base_url, api_key=api_key, timeout=7.5, max_retries=0)
     assert llm._client_kwargs() == {
         "api_key": api_key,
@@ -285,3 +285,22 @@ def test_deployed_kernel_is_fetched_once_per_cache_period(
         assert llm.chat(USER).message.content == REPLY
     assert sum(r.method == "GET" for r in sent) == lookups
     assert sum(r.url.path.endswith("/prompts/call") for r in sent) == 3
+
+
+def test_async_calls_work_from_successive_event_loops(llm: Humanloop) -> None:
+    # LlamaIndex's sync wrappers run coroutines with asyncio.run, a new loop each time;
+    # a client whose connections belong to a closed loop would fail the second run.
+    replies = [
+        asyncio.run(llm.achat([ChatMessage(role="user", content=f"Run {i}")])) for i in range(3)
+    ]
+    assert [r.message.content for r in replies] == [
+        "You said: Run 0",
+        "You said: Run 1",
+        "You said: Run 2",
+    ]
+
+
+async def test_one_async_client_per_loop_is_reused(llm: Humanloop) -> None:
+    first = llm._get_aclient()
+    await llm.achat(USER)
+    assert llm._get_aclient() is first

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +115,12 @@ class Humanloop(FunctionCallingLLM):
     _api_key: SecretStr | None = PrivateAttr(default=None)
     _client: humanloop_core.Humanloop | None = PrivateAttr(default=None)
     _aclient: humanloop_core.AsyncHumanloop | None = PrivateAttr(default=None)
+    # Clients this LLM built itself, one per event loop: an httpx.AsyncClient's pooled
+    # connections belong to the loop that opened them, and LlamaIndex's sync entry points
+    # often run each coroutine in a fresh loop (asyncio.run), where reuse would fail.
+    _own_aclient: (
+        tuple[weakref.ref[asyncio.AbstractEventLoop], humanloop_core.AsyncHumanloop] | None
+    ) = PrivateAttr(default=None)
     _provider_api_keys: dict[str, str] | None = PrivateAttr(default=None)
     _kernel_cache: tuple[float, dict[str, Any] | None] | None = PrivateAttr(default=None)
 
@@ -176,9 +184,13 @@ class Humanloop(FunctionCallingLLM):
         return self._client
 
     def _get_aclient(self) -> humanloop_core.AsyncHumanloop:
-        if self._aclient is None:
-            self._aclient = humanloop_core.AsyncHumanloop(**self._client_kwargs())
-        return self._aclient
+        if self._aclient is not None:  # injected: the caller owns its loop affinity
+            return self._aclient
+        loop = asyncio.get_running_loop()
+        if self._own_aclient is None or self._own_aclient[0]() is not loop:
+            client = humanloop_core.AsyncHumanloop(**self._client_kwargs())
+            self._own_aclient = (weakref.ref(loop), client)
+        return self._own_aclient[1]
 
     # -- building a call (pure but for reading self) ---------------------------------
 
