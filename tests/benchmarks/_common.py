@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import statistics
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -36,10 +35,12 @@ def per_op_seconds(fn: Callable[[], Any], loops: int) -> float:
 def compare(
     variants: Mapping[str, Callable[[], Any]], loops: int, repeats: int, warmup: int = 20
 ) -> dict[str, float]:
-    """Median seconds per call for each variant.
+    """Seconds per call for each variant: the best of ``repeats`` samples of ``loops`` calls.
 
     Variants are interleaved repeat by repeat (A B C, A B C, ...) so that drift in the
-    machine's speed (frequency scaling, a noisy neighbour) hits all of them alike.
+    machine's speed hits all of them alike. The best sample, as ``timeit`` advises, is
+    the one least disturbed by other work on the machine; a slower sample measures the
+    neighbours, not the code (``make bench`` often shares its cores with test runs).
     """
     for fn in variants.values():
         for _ in range(warmup):
@@ -48,7 +49,7 @@ def compare(
     for _ in range(repeats):
         for name, fn in variants.items():
             samples[name].append(per_op_seconds(fn, loops))
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return {name: min(values) for name, values in samples.items()}
 
 
 def print_rows(rows: list[Row]) -> None:
