@@ -1,18 +1,43 @@
 """OpenTelemetry tracing for humanloop-core, following the GenAI semantic conventions.
 
-Every API call gets one CLIENT span. ``prompts.call`` (streamed or not) is a GenAI
-inference span named ``chat {model}`` with ``gen_ai.*`` request, response and usage
-attributes, and records ``gen_ai.client.operation.duration``,
-``gen_ai.client.token.usage`` and (streams) ``gen_ai.client.operation.time_to_first_chunk``.
-Other calls get a plain HTTP client span (``{METHOD} {operation}``).
+Every API call gets one CLIENT span, started in the caller's context (so it nests under
+whatever span is current) and never left attached. ``prompts.call``, streamed or not, is
+a GenAI inference span named ``chat {model}`` (``chat`` while the model is unknown: a
+stored prompt called by streaming, whose items do not name it) carrying
+``gen_ai.operation.name``, ``gen_ai.provider.name``, ``gen_ai.request.*``,
+``gen_ai.response.*``, ``gen_ai.usage.*``, ``server.*`` and ``gen_ai.prompt.name`` (the
+prompt's path), and records the ``gen_ai.client.operation.duration``,
+``gen_ai.client.token.usage`` and, for streams,
+``gen_ai.client.operation.time_to_first_chunk`` histograms with the advised buckets.
+Other calls get a plain HTTP client span named ``{METHOD} {operation}``.
 
-Only ``opentelemetry-api`` is used: with no SDK configured this costs next to nothing.
-Message content is recorded only when ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``
-is ``true``. The transport drives :class:`Telemetry` through the :class:`Invocation` hooks.
+Choices where the conventions leave room:
 
-Attributes without a convention name use the ``humanloop.`` prefix: ``humanloop.log.id``,
-``humanloop.prompt.id``, ``humanloop.prompt.version_id``, ``humanloop.environment``,
-``humanloop.trace.id``, ``humanloop.cost`` and ``humanloop.operation``.
+- ``gen_ai.provider.name``: the kernel's provider, else the one of the version the server
+  ran, else ``humanloop``; Humanloop ids map to the well-known names (``openai_azure`` ->
+  ``azure.ai.openai``, ``bedrock`` -> ``aws.bedrock``, ``google`` -> ``gcp.gen_ai``).
+- The registry has no prompt-version attribute, so the version id is
+  ``humanloop.prompt.version_id``; ``gen_ai.response.id`` is the Humanloop log id.
+- ``error.type`` is the HTTP status for HTTP errors, else the exception's class name.
+  A retried call that then succeeds is not an error (``http.request.resend_count`` says
+  how many times it was resent).
+- A stream that ends before a sample reports its finish reason (closed, broken off,
+  collected, failed) reports ``error`` for that sample.
+
+Other ``humanloop.`` attributes: ``humanloop.log.id``, ``humanloop.prompt.id``,
+``humanloop.environment``, ``humanloop.trace.id``, ``humanloop.cost`` (sum of prompt and
+output cost) and, on plain spans, ``humanloop.operation``.
+
+Only ``opentelemetry-api`` is used. With no SDK configured a call costs well under a
+microsecond; with an SDK whose sampler drops the span, nothing is serialised. Message
+content (``gen_ai.input.messages`` / ``gen_ai.output.messages``, as JSON in the
+conventions' message format) is recorded only when
+``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` is ``true``. No API key or auth
+header is ever recorded. Suppressed instrumentation (the API's suppression context key)
+records nothing. Telemetry never raises into the caller; its own failures are logged at
+debug level on the ``humanloop_core.tracing`` logger.
+
+The transport drives :class:`Telemetry` through the :class:`Invocation` hooks.
 """
 
 from ._tracing import Invocation, Telemetry
