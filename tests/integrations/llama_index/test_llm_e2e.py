@@ -304,3 +304,42 @@ async def test_one_async_client_per_loop_is_reused(llm: Humanloop) -> None:
     first = llm._get_aclient()
     await llm.achat(USER)
     assert llm._get_aclient() is first
+
+
+def test_closing_a_stream_early_closes_the_http_response(base_url: str, api_key: str) -> None:
+    responses: list[httpx.Response] = []
+    http = httpx.Client(event_hooks={"response": [responses.append]})
+    hl = humanloop_core.Humanloop(api_key=api_key, base_url=base_url, http_client=http)
+    llm = Humanloop(path=fresh_path(), model="mock-1", provider="mock", client=hl)
+    stream = llm.stream_chat(USER)
+    assert next(stream).delta == "You "
+    (response,) = [r for r in responses if r.request.url.path.endswith("/prompts/call")]
+    assert not response.is_closed
+    stream.close()
+    assert response.is_closed
+
+
+async def test_closing_an_async_stream_early_closes_the_http_response(
+    base_url: str, api_key: str
+) -> None:
+    responses: list[httpx.Response] = []
+
+    async def keep(response: httpx.Response) -> None:
+        responses.append(response)
+
+    http = httpx.AsyncClient(event_hooks={"response": [keep]})
+    hl = humanloop_core.AsyncHumanloop(api_key=api_key, base_url=base_url, http_client=http)
+    llm = Humanloop(path=fresh_path(), model="mock-1", provider="mock", async_client=hl)
+    stream = await llm.astream_chat(USER)
+    assert (await stream.__anext__()).delta == "You "
+    (response,) = [r for r in responses if r.request.url.path.endswith("/prompts/call")]
+    assert not response.is_closed
+    await stream.aclose()
+    # LlamaIndex's callback wrapper does not aclose() the generator it wraps; the loop's
+    # async-generator finaliser does, as a task, so the close lands a moment later.
+    for _ in range(100):
+        if response.is_closed:
+            break
+        await asyncio.sleep(0.01)
+    assert response.is_closed
+    await http.aclose()
