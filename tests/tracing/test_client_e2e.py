@@ -228,7 +228,7 @@ async def test_no_key_anywhere(hl: Client, otel: Otel, monkeypatch: pytest.Monke
 
 
 async def test_suppressed_instrumentation(hl: Client, otel: Otel) -> None:
-    token = context.attach(context.set_value(_telemetry._SUPPRESS_KEY, True))
+    token = context.attach(context.set_value(context._SUPPRESS_INSTRUMENTATION_KEY, True))
     try:
         await hl.call(path="tracing/e2e", prompt=KERNEL, messages=MESSAGES)
         await hl.stream(path="tracing/e2e", prompt=KERNEL, messages=MESSAGES)

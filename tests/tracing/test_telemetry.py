@@ -286,7 +286,7 @@ def test_no_key_anywhere(otel: Otel, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_suppressed_instrumentation_records_nothing(otel: Otel) -> None:
-    token = context.attach(context.set_value(_telemetry._SUPPRESS_KEY, True))
+    token = context.attach(context.set_value(context._SUPPRESS_INSTRUMENTATION_KEY, True))
     try:
         inv = otel.telemetry().start(call_op(), URL)
         headers: dict[str, str] = {}
