@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Literal
@@ -143,6 +145,8 @@ class ChatHumanloop(BaseChatModel):
     """A ``humanloop_core.AsyncHumanloop``, likewise."""
 
     _deployed: dict[tuple[str | None, ...], Any] = PrivateAttr(default_factory=dict)
+    _own_client: Any = PrivateAttr(default=None)
+    _own_async: tuple[weakref.ref[asyncio.AbstractEventLoop], Any] | None = PrivateAttr(default=None)
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -205,18 +209,26 @@ class ChatHumanloop(BaseChatModel):
         return kwargs
 
     def _sync_client(self) -> Any:
-        if self.client is None:
+        if self.client is not None:
+            return self.client
+        if self._own_client is None:
             from humanloop_core import Humanloop  # the client stays unimported until first use
 
-            self.client = Humanloop(**self._client_kwargs(), http_client=_shared_http_client())
-        return self.client
+            self._own_client = Humanloop(**self._client_kwargs(), http_client=_shared_http_client())
+        return self._own_client
 
     def _async_client(self) -> Any:
-        if self.async_client is None:
+        """The injected async client, else one built for the running event loop: an
+        ``httpx.AsyncClient``'s pooled connections belong to the loop that opened them,
+        so a client reused under a later ``asyncio.run`` would fail."""
+        if self.async_client is not None:
+            return self.async_client
+        loop = asyncio.get_running_loop()
+        if self._own_async is None or self._own_async[0]() is not loop:
             from humanloop_core import AsyncHumanloop
 
-            self.async_client = AsyncHumanloop(**self._client_kwargs())
-        return self.async_client
+            self._own_async = (weakref.ref(loop), AsyncHumanloop(**self._client_kwargs()))
+        return self._own_async[1]
 
     def _lookup(self, target: Target) -> Any | None:
         """The stored version ``target`` names (cached per instance); ``None`` if absent."""

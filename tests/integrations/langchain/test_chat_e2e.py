@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -205,6 +206,12 @@ def test_key_never_in_repr_or_serialisation(base_url: str) -> None:
     )
     assert isinstance(revived, ChatHumanloop) and revived.api_key.get_secret_value() == secret
     assert revived.path == "p" and revived.base_url == base_url
+
+
+def test_async_calls_under_successive_event_loops(make_chat: Callable[..., ChatHumanloop]) -> None:
+    chat = make_chat()  # one instance, two asyncio.run loops: pooled connections must not leak across
+    assert asyncio.run(chat.ainvoke("one")).content == "You said: one"
+    assert asyncio.run(chat.ainvoke("two")).content == "You said: two"
 
 
 def test_injected_client_is_used(base_url: str, api_key: str) -> None:
