@@ -136,6 +136,9 @@ class ChatHumanloop(BaseChatModel):
 
     api_key: SecretStr | None = Field(default_factory=secret_from_env("HUMANLOOP_API_KEY", default=None))
     base_url: str | None = Field(default_factory=from_env("HUMANLOOP_BASE_URL", default=None))
+    provider_api_keys: dict[str, SecretStr] | None = Field(default=None, exclude=True, repr=False)
+    """Keys for the model provider behind the prompt (e.g. ``{"openai": ...}``), sent with
+    every call; like ``api_key`` never shown in repr or serialisation."""
     timeout: float | None = None
     max_retries: int = 2
     streaming: bool = False
@@ -280,6 +283,9 @@ class ChatHumanloop(BaseChatModel):
         """Everything about a call that needs no I/O; messages are converted first so
         content the API cannot carry fails before any request is made."""
         wire = messages_to_wire(messages)
+        if self.provider_api_keys and kwargs.get("provider_api_keys") is None:
+            keys = {k: v.get_secret_value() for k, v in self.provider_api_keys.items()}
+            kwargs = {**kwargs, "provider_api_keys": keys}
         target = Target(self.path, self.id, self.version_id, self.environment)
         return target, plan_call(self._kernel_defaults(), self.inputs, stop, kwargs), wire
 

@@ -52,3 +52,17 @@ def test_structured_output_methods() -> None:
         chat.with_structured_output(Answer, method="xml")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="needs a schema"):
         chat.with_structured_output(None)
+
+
+def test_provider_keys_are_sent_but_never_shown() -> None:
+    from langchain_core.load import dumps
+    from langchain_core.messages import HumanMessage
+
+    secret = "sk-provider-0123456789"
+    chat = ChatHumanloop(path="p", api_key="k", provider_api_keys={"openai": secret})
+    _, plan, _ = chat._plan([HumanMessage("hi")], None, {})
+    assert plan.call_args["provider_api_keys"] == {"openai": secret}
+    _, plan, _ = chat._plan([HumanMessage("hi")], None, {"provider_api_keys": {"openai": "per-call"}})
+    assert plan.call_args["provider_api_keys"] == {"openai": "per-call"}
+    for text in (repr(chat), dumps(chat), chat.model_dump_json(), repr(chat._identifying_params)):
+        assert secret not in text
