@@ -112,6 +112,32 @@ async def test_stream_cut_mid_event_raises(driver: Driver, fault: FaultServer) -
     assert isinstance(got.error, APIConnectionError), repr(got.error)
 
 
+async def test_stream_cut_before_its_first_byte_is_retried(
+    driver: Driver, fault: FaultServer
+) -> None:
+    # 200 and headers, then the connection dies before any event: nothing was yielded yet,
+    # so the call is still safe to retry.
+    fault.play(EventStream([], cut=True), EventStream(stream_events(["x", "y"])))
+    client = driver.client(fault.base_url)
+    got = await driver.stream(client)
+    assert got.error is None
+    assert [item.output for item in got.items] == ["x", "y"]
+    assert len(fault.attempts) == 2
+
+
+async def test_body_ending_cleanly_inside_an_event_raises(
+    driver: Driver, fault: FaultServer
+) -> None:
+    # The HTTP body is complete but its last event has no terminating blank line: the
+    # upstream stopped mid-event, so the half event must raise, not vanish.
+    events = stream_events(["one", "two"])
+    fault.play(EventStream([events[0], events[1].rstrip(b"\n")]))
+    client = driver.client(fault.base_url)
+    got = await driver.stream(client)
+    assert [item.output for item in got.items] == ["one"]
+    assert isinstance(got.error, APIConnectionError), repr(got.error)
+
+
 async def test_malformed_event_raises_showing_the_data(driver: Driver, fault: FaultServer) -> None:
     good = stream_events(["first", "last"])
     fault.play(EventStream([good[0], sse('{"index": 0, "output": "unterminated'), good[1]]))
