@@ -101,7 +101,7 @@ class StreamAssembler:
 
     def chunk(self, item: Any) -> AIMessageChunk:
         """The chunk for one ``PromptCallStreamResponse``."""
-        if item.error and not item.output and item.output_message is None:
+        if item.error:  # the server reports a failure; what came before is already yielded
             raise HumanloopCallError(
                 body=item.to_wire(), response=self.response,
                 message=f"Humanloop stream for log {item.id} reported an error: {item.error}")
