@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from ..core._operation import Operation
 from ._base import AsyncResource, SyncResource, body, path, query, rename, split
+from ._errors import RequestValidationError
 
 if TYPE_CHECKING:
     from ..core._pagination import AsyncPager, SyncPager
@@ -38,6 +39,8 @@ class FileKind(Generic[F, V]):
     page: type[Any]  # PaginatedData_<Model>_
     versions: type[V]
     update: type[RequestModel]  # body of PATCH /<prefix>/{id} (move / rename)
+    # Whether GET /<prefix>/{id}/versions takes `evaluator_aggregates` (datasets: no).
+    aggregates: bool = True
 
 
 def op(kind: FileKind[Any, Any], name: str, method: str, url: str, cast_to: Any,
@@ -97,6 +100,10 @@ def move_op(kind: FileKind[F, Any], args: Mapping[str, Any]) -> Operation[F]:
 def list_versions_op(kind: FileKind[Any, V], args: Mapping[str, Any]) -> Operation[V]:
     params = query(args)
     id = params.pop("id")
+    if not kind.aggregates and "evaluator_aggregates" in params:
+        raise RequestValidationError(
+            f"{kind.prefix}.list_versions: evaluator_aggregates is not a parameter of this "
+            "endpoint; nothing was sent", fields=["evaluator_aggregates"])
     return op(kind, "list_versions", "GET", path(kind.prefix, id, "versions"), kind.versions,
               args.get("request_options"), params)
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ._params import Datapoints, Json
 
 KIND = FileKind("datasets", DatasetResponse, PaginatedData_DatasetResponse_, ListDatasets,
-                UpdateDatasetRequest)
+                UpdateDatasetRequest, aggregates=False)
 _VERSION = ("version_id", "environment")
 Action = Literal["set", "add", "remove"]
 

@@ -120,7 +120,7 @@ async def test_list_pages_through_all(hl: Api, unique_path: str) -> None:
 
 async def test_move_delete_and_versions(hl: Api, prompt: PromptResponse, unique_path: str) -> None:
     await hl.prompts.upsert(path=prompt.path, temperature=0.3, **MOCK_KERNEL)
-    versions = await hl.prompts.list_versions(prompt.id)
+    versions = await hl.prompts.list_versions(prompt.id, evaluator_aggregates=True)
     assert len(versions.records) == 2
     moved = await hl.prompts.move(prompt.id, path=f"{unique_path}-moved")
     assert moved.path == f"{unique_path}-moved"
