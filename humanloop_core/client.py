@@ -197,6 +197,7 @@ class Humanloop(_BaseClient["SyncTransport"]):
     directories: _Resource[DirectoriesResource] = _Resource()
     files: _Resource[FilesResource] = _Resource()
 
+
 class AsyncHumanloop(_BaseClient["AsyncTransport"]):
     """Asyncio client of the Humanloop v5 API; the arguments are those of ``Humanloop``,
     with an ``httpx.AsyncClient`` as ``http_client``."""
