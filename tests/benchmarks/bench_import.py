@@ -23,6 +23,14 @@ SUBJECTS: dict[str, str] = {
     ),
     "import humanloop_core": "import humanloop_core",
     "import humanloop (official 0.8.38)": "import humanloop",
+    # Lazy imports move cost to first use; these rows count it: import, build a client,
+    # touch the prompts resource (which loads the wire models).
+    "humanloop_core: import + client + .prompts": (
+        "import humanloop_core\nhumanloop_core.Humanloop(api_key='k').prompts"
+    ),
+    "humanloop (official): import + client + .prompts": (
+        "import humanloop\nhumanloop.Humanloop(api_key='k').prompts"
+    ),
 }
 FLOOR = next(iter(SUBJECTS))
 OURS = "import humanloop_core"

@@ -8,13 +8,16 @@ tool calls with arguments taken from the message), so a wrong answer fails here.
 
 from __future__ import annotations
 
+import http.server
 import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,3 +128,37 @@ def test_example_runs(script: str, runs: dict[str, Future[subprocess.CompletedPr
     missing = [pattern for pattern in EXPECTED[script] if not re.search(pattern, output)]
     assert not missing, f"{script} output lacks {missing}:\n{output}"
     assert "Traceback" not in proc.stderr, proc.stderr[-4000:]
+
+
+class _OtlpSink(http.server.BaseHTTPRequestHandler):
+    """Accepts OTLP/HTTP exports and remembers what arrived."""
+
+    received: list[tuple[str, int]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.received.append((self.path, len(body)))
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:  # keep the test output clean
+        pass
+
+
+def test_tracing_example_exports_over_otlp_when_configured() -> None:
+    sink = http.server.HTTPServer(("127.0.0.1", 0), _OtlpSink)
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    try:
+        env = {**_env(), "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.server_port}"}
+        proc = subprocess.run(
+            [sys.executable, str(EXAMPLES / "tracing.py")],
+            capture_output=True, text=True, encoding="utf-8", env=env, timeout=240,
+        )
+    finally:
+        sink.shutdown()
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "exporting spans over OTLP" in proc.stdout
+    assert "[span]" not in proc.stdout  # the console summary is replaced, not doubled
+    assert _OtlpSink.received and all(path == "/v1/traces" for path, _ in _OtlpSink.received)
+    assert sum(size for _, size in _OtlpSink.received) > 500  # several spans, not an empty batch
