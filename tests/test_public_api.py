@@ -138,3 +138,17 @@ def test_tracer_provider_receives_spans(base_url: str, api_key: str) -> None:
     with Humanloop(api_key=api_key, base_url=base_url, tracer_provider=provider) as client:
         client.directories.list()
     assert len(exporter.get_finished_spans()) == 1
+
+
+def test_meter_provider_receives_call_metrics(base_url: str, api_key: str, unique_path: str) -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    with Humanloop(api_key=api_key, base_url=base_url,
+                   meter_provider=MeterProvider(metric_readers=[reader])) as client:
+        client.prompts.call(path=unique_path, prompt={"model": "mock-1", "provider": "mock"},
+                            messages=[{"role": "user", "content": "hi"}])
+    data = reader.get_metrics_data()
+    names = {m.name for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+    assert "gen_ai.client.operation.duration" in names
