@@ -41,6 +41,7 @@ EXPECTED = [
 ]
 
 
+@pytest.mark.timeout(300)  # a cold mypy run on a busy machine
 def test_revealed_types(tmp_path: Path) -> None:
     source = tmp_path / "snippet.py"
     source.write_text(SNIPPET)
