@@ -130,6 +130,8 @@ def test_tool_call_and_tool_result_round_trip() -> None:
         {"a": 2, "b": 3},
     )
     assert to_wire_message(back) == wire[0]
+    # Also where LlamaIndex's streaming structured-output parser looks for them.
+    assert back.additional_kwargs["tool_calls"] == wire[0]["tool_calls"]
     tool_back = from_wire_message(wire[1])
     assert tool_back.role == MessageRole.TOOL
     assert tool_back.additional_kwargs == {"tool_call_id": "call_1"}

@@ -125,3 +125,29 @@ def test_as_structured_llm(llm: Humanloop) -> None:
     )
     assert response.raw == EXPECTED
     assert Invoice.model_validate_json(response.message.content) == EXPECTED
+
+
+def test_stream_structured_predict_fills_the_object_as_arguments_arrive(llm: Humanloop) -> None:
+    partials = list(
+        llm.stream_structured_predict(Invoice, PROMPT, customer="ACME Corp", amount=42.5)
+    )
+    assert len(partials) > 2
+    assert partials[0].model_dump(exclude_none=True) == {}  # nothing parsed yet
+    # Partial JSON is parsed as it streams: the customer arrives before the total.
+    assert any(p.customer == "ACME Corp" and p.total is None for p in partials)
+    assert Invoice.model_validate(partials[-1].model_dump()) == EXPECTED
+
+
+async def test_astream_structured_predict(llm: Humanloop) -> None:
+    stream = await llm.astream_structured_predict(
+        Invoice, PROMPT, customer="ACME Corp", amount=42.5
+    )
+    partials = [partial async for partial in stream]
+    assert Invoice.model_validate(partials[-1].model_dump()) == EXPECTED
+
+
+def test_structured_llm_stream_chat(llm: Humanloop) -> None:
+    structured = llm.as_structured_llm(Invoice)
+    messages = [ChatMessage(role="user", content='Customer "ACME Corp" owes 42.5 dollars.')]
+    last = list(structured.stream_chat(messages))[-1]
+    assert Invoice.model_validate_json(last.message.content) == EXPECTED

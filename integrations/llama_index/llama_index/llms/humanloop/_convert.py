@@ -161,8 +161,8 @@ def from_wire_message(message: Any, output: str | None = None) -> ChatMessage:
     """
     data = _as_dict(message) if message is not None else {"role": "assistant", "content": output}
     blocks: list[Any] = _blocks_from_wire(data.get("content"))
-    for call in data.get("tool_calls") or ():
-        call = _as_dict(call)
+    calls = [_as_dict(call) for call in data.get("tool_calls") or ()]
+    for call in calls:
         function = call.get("function") or {}
         blocks.append(
             ToolCallBlock(
@@ -171,10 +171,11 @@ def from_wire_message(message: Any, output: str | None = None) -> ChatMessage:
                 tool_kwargs=parse_arguments(function.get("arguments")),
             )
         )
-    extra: dict[str, Any] = {}
-    for key in ("name", "tool_call_id"):
-        if data.get(key):
-            extra[key] = data[key]
+    extra: dict[str, Any] = {key: data[key] for key in ("name", "tool_call_id") if data.get(key)}
+    if calls:
+        # Besides the blocks, as LlamaIndex's own integrations do: its streaming
+        # structured-output parser still looks for tool calls here.
+        extra["tool_calls"] = calls
     role = ROLE_FROM_WIRE.get(data.get("role") or "assistant", MessageRole.ASSISTANT)
     return ChatMessage(role=role, blocks=blocks, additional_kwargs=extra)
 

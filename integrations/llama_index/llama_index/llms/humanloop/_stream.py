@@ -117,17 +117,20 @@ class StreamAccumulator:
         }
         return ChatResponse(message=message, delta=delta, raw=raw, additional_kwargs=dict(counts))
 
+    def _wire_calls(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": c["id"],
+                "type": "function",
+                "function": {"name": c["name"], "arguments": c["arguments"]},
+            }
+            for c in self.calls
+        ]
+
     def _wire_message(self) -> dict[str, Any]:
         wire: dict[str, Any] = {"role": "assistant", "content": self.text or None}
         if self.calls:
-            wire["tool_calls"] = [
-                {
-                    "id": c["id"],
-                    "type": "function",
-                    "function": {"name": c["name"], "arguments": c["arguments"]},
-                }
-                for c in self.calls
-            ]
+            wire["tool_calls"] = self._wire_calls()
         return wire
 
     def _merge_call(self, call: Any) -> None:
@@ -159,4 +162,5 @@ class StreamAccumulator:
                     tool_call_id=call["id"], tool_name=call["name"], tool_kwargs=arguments
                 )
             )
-        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+        extra = {"tool_calls": self._wire_calls()} if self.calls else {}
+        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)

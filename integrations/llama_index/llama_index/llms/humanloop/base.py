@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.generic_utils import (
@@ -31,6 +31,10 @@ from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPU
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.program.function_program import FunctionCallingProgram
+from llama_index.core.program.utils import get_program_for_llm
+from llama_index.core.prompts import PromptTemplate
+from llama_index.core.types import Model, PydanticProgramMode
 
 import humanloop_core
 from humanloop_core import NotFoundError
@@ -435,6 +439,46 @@ class Humanloop(FunctionCallingLLM):
         self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
     ) -> list[ToolSelection]:
         return tool_selections(response.message, error_on_no_tool_call)
+
+    # -- structured output ---------------------------------------------------------
+
+    def _output_program(self, output_cls: type[Model], prompt: PromptTemplate) -> Any:
+        """The program behind the streaming structured-output methods.
+
+        LlamaIndex's function-calling program does not pass ``tool_required`` on when it
+        streams, which would leave the model free to answer in prose ("auto"); here the
+        output tool is required, as it is for ``structured_predict``.
+        """
+        if self.pydantic_program_mode in (
+            PydanticProgramMode.DEFAULT,
+            PydanticProgramMode.FUNCTION,
+        ):
+            return FunctionCallingProgram.from_defaults(
+                output_cls=output_cls, prompt=prompt, llm=self, tool_choice="required"
+            )
+        return get_program_for_llm(
+            output_cls, prompt, self, pydantic_program_mode=self.pydantic_program_mode
+        )
+
+    def _structured_stream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Any, None, None]:
+        program = self._output_program(output_cls, prompt)
+        return program.stream_call(llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
+
+    async def _structured_astream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Any, None]:
+        program = self._output_program(output_cls, prompt)
+        return await program.astream_call(llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
 
 
 def _without_none(call: dict[str, Any]) -> dict[str, Any]:
