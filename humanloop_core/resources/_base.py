@@ -86,7 +86,9 @@ def validation_error(name: str, exc: ValidationError) -> RequestValidationError:
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p)) or "(body)"
         problems.setdefault(field, []).append(err["msg"])
-    text = "; ".join(f"{field}: {' or '.join(dict.fromkeys(msgs))}" for field, msgs in problems.items())
+    text = "; ".join(
+        f"{field}: {' or '.join(dict.fromkeys(msgs))}" for field, msgs in problems.items()
+    )
     return RequestValidationError(f"{name}: invalid arguments, nothing was sent: {text}",
                                   fields=list(problems))
 

@@ -192,9 +192,10 @@ class AsyncFileResource(AsyncResource, Generic[F, V]):
         return await self._transport.execute(get_op(self._kind, id, version_id, environment,
                                                     request_options))
 
-    async def list(self, *, page: int | None = None, size: int | None = None, name: str | None = None,
-             user_filter: str | None = None, sort_by: str | None = None, order: str | None = None,
-             request_options: RequestOptions | None = None) -> AsyncPager[F]:
+    async def list(self, *, page: int | None = None, size: int | None = None,
+                   name: str | None = None, user_filter: str | None = None,
+                   sort_by: str | None = None, order: str | None = None,
+                   request_options: RequestOptions | None = None) -> AsyncPager[F]:
         """All files of this type, page by page as you iterate (``async for``)."""
         return await self._transport.paginate(list_op(self._kind, locals()), page, size)
 

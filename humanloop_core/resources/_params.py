@@ -41,7 +41,10 @@ ToolKernelArg: TypeAlias = ToolKernelRequest | Json
 FlowKernelArg: TypeAlias = FlowKernelRequest | Json
 Template: TypeAlias = str | Sequence[Message]
 Datapoints: TypeAlias = Sequence[CreateDatapointRequest | Json]
-EvaluatorSpecArg: TypeAlias = LLMEvaluatorRequest | CodeEvaluatorRequest | HumanEvaluatorRequest | ExternalEvaluatorRequest | Json
+EvaluatorSpecArg: TypeAlias = (
+    LLMEvaluatorRequest | CodeEvaluatorRequest | HumanEvaluatorRequest | ExternalEvaluatorRequest
+    | Json
+)
 DatasetRef: TypeAlias = EvaluationDatasetRequest | Json
 EvaluatorRefs: TypeAlias = Sequence[EvaluationEvaluatorRequest | Json]
 EvaluateeRefs: TypeAlias = Sequence[EvaluateeRequest | Json]

@@ -54,16 +54,28 @@ class DatasetsResource(SyncFileResource[DatasetResponse, ListDatasets]):
 
     _kind = KIND
 
-    def get(self, id: str, *, version_id: str | None = None, environment: str | None = None, include_datapoints: bool | None = None, request_options: RequestOptions | None = None) -> DatasetResponse:  # noqa: E501
+    def get(
+        self, id: str, *, version_id: str | None = None, environment: str | None = None,
+        include_datapoints: bool | None = None, request_options: RequestOptions | None = None,
+    ) -> DatasetResponse:
         """Retrieve the dataset; ``include_datapoints`` adds the version's datapoints."""
         return self._transport.execute(get_dataset_op(locals()))
 
-    def upsert(self, *, datapoints: Datapoints, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, action: Action | None = None, attributes: Json | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> DatasetResponse:  # noqa: E501
+    def upsert(
+        self, *, datapoints: Datapoints, version_id: str | None = None,
+        environment: str | None = None, path: str | None = None, id: str | None = None,
+        action: Action | None = None, attributes: Json | None = None,
+        commit_message: str | None = None, request_options: RequestOptions | None = None,
+    ) -> DatasetResponse:
         """Create the dataset or a new version: ``action`` sets, adds or removes datapoints
         relative to ``version_id``/``environment`` (default: the latest version)."""
         return self._transport.execute(upsert_op(KIND, DatasetRequest, locals(), _VERSION))
 
-    def list_datapoints(self, id: str, *, version_id: str | None = None, environment: str | None = None, page: int | None = None, size: int | None = None, request_options: RequestOptions | None = None) -> SyncPager[DatapointResponse]:  # noqa: E501
+    def list_datapoints(
+        self, id: str, *, version_id: str | None = None, environment: str | None = None,
+        page: int | None = None, size: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> SyncPager[DatapointResponse]:
         """The datapoints of a version, page by page as you iterate."""
         return self._transport.paginate(list_datapoints_op(locals()), page, size)
 
@@ -73,15 +85,27 @@ class AsyncDatasetsResource(AsyncFileResource[DatasetResponse, ListDatasets]):
 
     _kind = KIND
 
-    async def get(self, id: str, *, version_id: str | None = None, environment: str | None = None, include_datapoints: bool | None = None, request_options: RequestOptions | None = None) -> DatasetResponse:  # noqa: E501
+    async def get(
+        self, id: str, *, version_id: str | None = None, environment: str | None = None,
+        include_datapoints: bool | None = None, request_options: RequestOptions | None = None,
+    ) -> DatasetResponse:
         """Retrieve the dataset; ``include_datapoints`` adds the version's datapoints."""
         return await self._transport.execute(get_dataset_op(locals()))
 
-    async def upsert(self, *, datapoints: Datapoints, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, action: Action | None = None, attributes: Json | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> DatasetResponse:  # noqa: E501
+    async def upsert(
+        self, *, datapoints: Datapoints, version_id: str | None = None,
+        environment: str | None = None, path: str | None = None, id: str | None = None,
+        action: Action | None = None, attributes: Json | None = None,
+        commit_message: str | None = None, request_options: RequestOptions | None = None,
+    ) -> DatasetResponse:
         """Create the dataset or a new version: ``action`` sets, adds or removes datapoints
         relative to ``version_id``/``environment`` (default: the latest version)."""
         return await self._transport.execute(upsert_op(KIND, DatasetRequest, locals(), _VERSION))
 
-    async def list_datapoints(self, id: str, *, version_id: str | None = None, environment: str | None = None, page: int | None = None, size: int | None = None, request_options: RequestOptions | None = None) -> AsyncPager[DatapointResponse]:  # noqa: E501
+    async def list_datapoints(
+        self, id: str, *, version_id: str | None = None, environment: str | None = None,
+        page: int | None = None, size: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> AsyncPager[DatapointResponse]:
         """The datapoints of a version, page by page as you iterate (``async for``)."""
         return await self._transport.paginate(list_datapoints_op(locals()), page, size)

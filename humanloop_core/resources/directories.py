@@ -59,7 +59,10 @@ class DirectoriesResource(SyncResource):
         """Every directory."""
         return self._transport.execute(list_op(request_options))
 
-    def create(self, *, name: str | None = None, parent_id: str | None = None, path: str | None = None, request_options: RequestOptions | None = None) -> DirectoryResponse:  # noqa: E501
+    def create(
+        self, *, name: str | None = None, parent_id: str | None = None, path: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> DirectoryResponse:
         """Create a directory, by ``path`` or by ``name`` under ``parent_id``."""
         return self._transport.execute(create_op(locals()))
 
@@ -67,7 +70,10 @@ class DirectoriesResource(SyncResource):
         """A directory with its parents, subdirectories and files."""
         return self._transport.execute(get_op(id, request_options))
 
-    def update(self, id: str, *, name: str | None = None, parent_id: str | None = None, path: str | None = None, request_options: RequestOptions | None = None) -> DirectoryResponse:  # noqa: E501
+    def update(
+        self, id: str, *, name: str | None = None, parent_id: str | None = None,
+        path: str | None = None, request_options: RequestOptions | None = None,
+    ) -> DirectoryResponse:
         """Rename or move a directory."""
         return self._transport.execute(update_op(locals()))
 
@@ -83,7 +89,10 @@ class AsyncDirectoriesResource(AsyncResource):
         """Every directory."""
         return await self._transport.execute(list_op(request_options))
 
-    async def create(self, *, name: str | None = None, parent_id: str | None = None, path: str | None = None, request_options: RequestOptions | None = None) -> DirectoryResponse:  # noqa: E501
+    async def create(
+        self, *, name: str | None = None, parent_id: str | None = None, path: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> DirectoryResponse:
         """Create a directory, by ``path`` or by ``name`` under ``parent_id``."""
         return await self._transport.execute(create_op(locals()))
 
@@ -91,7 +100,10 @@ class AsyncDirectoriesResource(AsyncResource):
         """A directory with its parents, subdirectories and files."""
         return await self._transport.execute(get_op(id, request_options))
 
-    async def update(self, id: str, *, name: str | None = None, parent_id: str | None = None, path: str | None = None, request_options: RequestOptions | None = None) -> DirectoryResponse:  # noqa: E501
+    async def update(
+        self, id: str, *, name: str | None = None, parent_id: str | None = None,
+        path: str | None = None, request_options: RequestOptions | None = None,
+    ) -> DirectoryResponse:
         """Rename or move a directory."""
         return await self._transport.execute(update_op(locals()))
 

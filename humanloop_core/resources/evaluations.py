@@ -60,15 +60,24 @@ def get_logs_op(args: Mapping[str, Any]) -> Operation[EvaluationLogs]:
 class EvaluationsResource(SyncResource):
     """``client.evaluations``."""
 
-    def list(self, file_id: str, *, page: int | None = None, size: int | None = None, request_options: RequestOptions | None = None) -> SyncPager[EvaluationResponse]:  # noqa: E501
+    def list(
+        self, file_id: str, *, page: int | None = None, size: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> SyncPager[EvaluationResponse]:
         """The evaluations of file ``file_id``, page by page as you iterate."""
         return self._transport.paginate(list_op(locals()), page, size)
 
     def get(self, id: str, *, request_options: RequestOptions | None = None) -> EvaluationResponse:
         """One evaluation."""
-        return self._transport.execute(by_id_op("get", "GET", id, EvaluationResponse, request_options))  # noqa: E501
+        return self._transport.execute(
+            by_id_op("get", "GET", id, EvaluationResponse, request_options)
+        )
 
-    def create(self, *, dataset: DatasetRef, evaluators: EvaluatorRefs, evaluatees: EvaluateeRefs | None = None, name: str | None = None, file: FileRef | None = None, request_options: RequestOptions | None = None) -> EvaluationResponse:  # noqa: E501
+    def create(
+        self, *, dataset: DatasetRef, evaluators: EvaluatorRefs,
+        evaluatees: EvaluateeRefs | None = None, name: str | None = None,
+        file: FileRef | None = None, request_options: RequestOptions | None = None,
+    ) -> EvaluationResponse:
         """Create an evaluation of ``evaluatees`` on ``dataset`` judged by ``evaluators``."""
         return self._transport.execute(create_op(locals()))
 
@@ -76,11 +85,18 @@ class EvaluationsResource(SyncResource):
         """Delete the evaluation."""
         self._transport.execute(by_id_op("delete", "DELETE", id, None, request_options))
 
-    def get_stats(self, id: str, *, request_options: RequestOptions | None = None) -> EvaluationStats:  # noqa: E501
+    def get_stats(
+        self, id: str, *, request_options: RequestOptions | None = None,
+    ) -> EvaluationStats:
         """Progress and per-version aggregate statistics."""
-        return self._transport.execute(by_id_op("get_stats", "GET", id, EvaluationStats, request_options, "stats"))  # noqa: E501
+        return self._transport.execute(
+            by_id_op("get_stats", "GET", id, EvaluationStats, request_options, "stats")
+        )
 
-    def get_logs(self, id: str, *, page: int | None = None, size: int | None = None, request_options: RequestOptions | None = None) -> EvaluationLogs:  # noqa: E501
+    def get_logs(
+        self, id: str, *, page: int | None = None, size: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> EvaluationLogs:
         """One page of the evaluation's logs with their judgments."""
         return self._transport.execute(get_logs_op(locals()))
 
@@ -88,15 +104,26 @@ class EvaluationsResource(SyncResource):
 class AsyncEvaluationsResource(AsyncResource):
     """``client.evaluations`` of ``AsyncHumanloop``."""
 
-    async def list(self, file_id: str, *, page: int | None = None, size: int | None = None, request_options: RequestOptions | None = None) -> AsyncPager[EvaluationResponse]:  # noqa: E501
+    async def list(
+        self, file_id: str, *, page: int | None = None, size: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> AsyncPager[EvaluationResponse]:
         """The evaluations of file ``file_id``, page by page as you iterate."""
         return await self._transport.paginate(list_op(locals()), page, size)
 
-    async def get(self, id: str, *, request_options: RequestOptions | None = None) -> EvaluationResponse:  # noqa: E501
+    async def get(
+        self, id: str, *, request_options: RequestOptions | None = None,
+    ) -> EvaluationResponse:
         """One evaluation."""
-        return await self._transport.execute(by_id_op("get", "GET", id, EvaluationResponse, request_options))  # noqa: E501
+        return await self._transport.execute(
+            by_id_op("get", "GET", id, EvaluationResponse, request_options)
+        )
 
-    async def create(self, *, dataset: DatasetRef, evaluators: EvaluatorRefs, evaluatees: EvaluateeRefs | None = None, name: str | None = None, file: FileRef | None = None, request_options: RequestOptions | None = None) -> EvaluationResponse:  # noqa: E501
+    async def create(
+        self, *, dataset: DatasetRef, evaluators: EvaluatorRefs,
+        evaluatees: EvaluateeRefs | None = None, name: str | None = None,
+        file: FileRef | None = None, request_options: RequestOptions | None = None,
+    ) -> EvaluationResponse:
         """Create an evaluation of ``evaluatees`` on ``dataset`` judged by ``evaluators``."""
         return await self._transport.execute(create_op(locals()))
 
@@ -104,10 +131,17 @@ class AsyncEvaluationsResource(AsyncResource):
         """Delete the evaluation."""
         await self._transport.execute(by_id_op("delete", "DELETE", id, None, request_options))
 
-    async def get_stats(self, id: str, *, request_options: RequestOptions | None = None) -> EvaluationStats:  # noqa: E501
+    async def get_stats(
+        self, id: str, *, request_options: RequestOptions | None = None,
+    ) -> EvaluationStats:
         """Progress and per-version aggregate statistics."""
-        return await self._transport.execute(by_id_op("get_stats", "GET", id, EvaluationStats, request_options, "stats"))  # noqa: E501
+        return await self._transport.execute(
+            by_id_op("get_stats", "GET", id, EvaluationStats, request_options, "stats")
+        )
 
-    async def get_logs(self, id: str, *, page: int | None = None, size: int | None = None, request_options: RequestOptions | None = None) -> EvaluationLogs:  # noqa: E501
+    async def get_logs(
+        self, id: str, *, page: int | None = None, size: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> EvaluationLogs:
         """One page of the evaluation's logs with their judgments."""
         return await self._transport.execute(get_logs_op(locals()))

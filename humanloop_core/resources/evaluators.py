@@ -31,11 +31,29 @@ class EvaluatorsResource(SyncFileResource[EvaluatorResponse, ListEvaluators]):
 
     _kind = KIND
 
-    def log(self, *, parent_id: str, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, judgment: Judgment | None = None, spec: EvaluatorSpecArg | None = None, start_time: datetime | None = None, end_time: datetime | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, create_evaluator_log_request_environment: str | None = None, save: bool | None = None, request_options: RequestOptions | None = None) -> CreateEvaluatorLogResponse:  # noqa: E501
+    def log(
+        self, *, parent_id: str, version_id: str | None = None, environment: str | None = None,
+        path: str | None = None, id: str | None = None, judgment: Judgment | None = None,
+        spec: EvaluatorSpecArg | None = None, start_time: datetime | None = None,
+        end_time: datetime | None = None, output: str | None = None,
+        created_at: datetime | None = None, error: str | None = None,
+        provider_latency: float | None = None, stdout: str | None = None,
+        provider_request: Json | None = None, provider_response: Json | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        create_evaluator_log_request_environment: str | None = None, save: bool | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> CreateEvaluatorLogResponse:
         """Record the evaluator's judgment of log ``parent_id``."""
-        return self._transport.execute(log_op(KIND, CreateEvaluatorLogRequest, CreateEvaluatorLogResponse, locals()))  # noqa: E501
+        return self._transport.execute(
+            log_op(KIND, CreateEvaluatorLogRequest, CreateEvaluatorLogResponse, locals())
+        )
 
-    def upsert(self, *, spec: EvaluatorSpecArg, path: str | None = None, id: str | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> EvaluatorResponse:  # noqa: E501
+    def upsert(
+        self, *, spec: EvaluatorSpecArg, path: str | None = None, id: str | None = None,
+        commit_message: str | None = None, request_options: RequestOptions | None = None,
+    ) -> EvaluatorResponse:
         """Create the evaluator, or a new version of it when ``spec`` differs."""
         return self._transport.execute(upsert_op(KIND, EvaluatorRequest, locals()))
 
@@ -45,10 +63,28 @@ class AsyncEvaluatorsResource(AsyncFileResource[EvaluatorResponse, ListEvaluator
 
     _kind = KIND
 
-    async def log(self, *, parent_id: str, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, judgment: Judgment | None = None, spec: EvaluatorSpecArg | None = None, start_time: datetime | None = None, end_time: datetime | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, create_evaluator_log_request_environment: str | None = None, save: bool | None = None, request_options: RequestOptions | None = None) -> CreateEvaluatorLogResponse:  # noqa: E501
+    async def log(
+        self, *, parent_id: str, version_id: str | None = None, environment: str | None = None,
+        path: str | None = None, id: str | None = None, judgment: Judgment | None = None,
+        spec: EvaluatorSpecArg | None = None, start_time: datetime | None = None,
+        end_time: datetime | None = None, output: str | None = None,
+        created_at: datetime | None = None, error: str | None = None,
+        provider_latency: float | None = None, stdout: str | None = None,
+        provider_request: Json | None = None, provider_response: Json | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        create_evaluator_log_request_environment: str | None = None, save: bool | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> CreateEvaluatorLogResponse:
         """Record the evaluator's judgment of log ``parent_id``."""
-        return await self._transport.execute(log_op(KIND, CreateEvaluatorLogRequest, CreateEvaluatorLogResponse, locals()))  # noqa: E501
+        return await self._transport.execute(
+            log_op(KIND, CreateEvaluatorLogRequest, CreateEvaluatorLogResponse, locals())
+        )
 
-    async def upsert(self, *, spec: EvaluatorSpecArg, path: str | None = None, id: str | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> EvaluatorResponse:  # noqa: E501
+    async def upsert(
+        self, *, spec: EvaluatorSpecArg, path: str | None = None, id: str | None = None,
+        commit_message: str | None = None, request_options: RequestOptions | None = None,
+    ) -> EvaluatorResponse:
         """Create the evaluator, or a new version of it when ``spec`` differs."""
         return await self._transport.execute(upsert_op(KIND, EvaluatorRequest, locals()))

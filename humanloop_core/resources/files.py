@@ -39,7 +39,12 @@ def list_op(args: Mapping[str, Any]) -> Callable[[int], Operation[Any]]:
 class FilesResource(SyncResource):
     """``client.files``."""
 
-    def list(self, *, page: int | None = None, size: int | None = None, name: str | None = None, type: FileTypeArg | builtins.list[FileTypeArg] | None = None, environment: str | None = None, sort_by: str | None = None, order: str | None = None, request_options: RequestOptions | None = None) -> SyncPager[File]:  # noqa: E501
+    def list(
+        self, *, page: int | None = None, size: int | None = None, name: str | None = None,
+        type: FileTypeArg | builtins.list[FileTypeArg] | None = None,
+        environment: str | None = None, sort_by: str | None = None, order: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> SyncPager[File]:
         """Files of every type, page by page as you iterate."""
         return self._transport.paginate(list_op(locals()), page, size)
 
@@ -49,7 +54,12 @@ class FilesResource(SyncResource):
 class AsyncFilesResource(AsyncResource):
     """``client.files`` of ``AsyncHumanloop``."""
 
-    async def list(self, *, page: int | None = None, size: int | None = None, name: str | None = None, type: FileTypeArg | builtins.list[FileTypeArg] | None = None, environment: str | None = None, sort_by: str | None = None, order: str | None = None, request_options: RequestOptions | None = None) -> AsyncPager[File]:  # noqa: E501
+    async def list(
+        self, *, page: int | None = None, size: int | None = None, name: str | None = None,
+        type: FileTypeArg | builtins.list[FileTypeArg] | None = None,
+        environment: str | None = None, sort_by: str | None = None, order: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> AsyncPager[File]:
         """Files of every type, page by page as you iterate (``async for``)."""
         return await self._transport.paginate(list_op(locals()), page, size)
 

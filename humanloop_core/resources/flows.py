@@ -44,15 +44,38 @@ class FlowsResource(SyncFileResource[FlowResponse, ListFlows]):
 
     _kind = KIND
 
-    def log(self, *, version_id: str | None = None, environment: str | None = None, evaluation_id: str | None = None, path: str | None = None, id: str | None = None, flow: FlowKernelArg | None = None, trace_status: TraceStatus | None = None, log_id: str | None = None, start_time: datetime | None = None, end_time: datetime | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, flow_log_request_environment: str | None = None, save: bool | None = None, request_options: RequestOptions | None = None) -> CreateFlowLogResponse:  # noqa: E501
+    def log(
+        self, *, version_id: str | None = None, environment: str | None = None,
+        evaluation_id: str | None = None, path: str | None = None, id: str | None = None,
+        flow: FlowKernelArg | None = None, trace_status: TraceStatus | None = None,
+        log_id: str | None = None, start_time: datetime | None = None,
+        end_time: datetime | None = None, output: str | None = None,
+        created_at: datetime | None = None, error: str | None = None,
+        provider_latency: float | None = None, stdout: str | None = None,
+        provider_request: Json | None = None, provider_response: Json | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        flow_log_request_environment: str | None = None, save: bool | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> CreateFlowLogResponse:
         """Open (or log a whole) trace of the flow (created if new)."""
-        return self._transport.execute(log_op(KIND, FlowLogRequest, CreateFlowLogResponse, locals()))  # noqa: E501
+        return self._transport.execute(
+            log_op(KIND, FlowLogRequest, CreateFlowLogResponse, locals())
+        )
 
-    def update_log(self, log_id: str, *, trace_status: TraceStatus, inputs: Json | None = None, output: str | None = None, error: str | None = None, request_options: RequestOptions | None = None) -> FlowLogResponse:  # noqa: E501
+    def update_log(
+        self, log_id: str, *, trace_status: TraceStatus, inputs: Json | None = None,
+        output: str | None = None, error: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> FlowLogResponse:
         """Update trace ``log_id``; ``trace_status="complete"`` closes it."""
         return self._transport.execute(update_log_op(locals()))
 
-    def upsert(self, *, attributes: Json, path: str | None = None, id: str | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> FlowResponse:  # noqa: E501
+    def upsert(
+        self, *, attributes: Json, path: str | None = None, id: str | None = None,
+        commit_message: str | None = None, request_options: RequestOptions | None = None,
+    ) -> FlowResponse:
         """Create the flow, or a new version of it when ``attributes`` differ."""
         return self._transport.execute(upsert_op(KIND, FlowRequest, locals()))
 
@@ -62,14 +85,37 @@ class AsyncFlowsResource(AsyncFileResource[FlowResponse, ListFlows]):
 
     _kind = KIND
 
-    async def log(self, *, version_id: str | None = None, environment: str | None = None, evaluation_id: str | None = None, path: str | None = None, id: str | None = None, flow: FlowKernelArg | None = None, trace_status: TraceStatus | None = None, log_id: str | None = None, start_time: datetime | None = None, end_time: datetime | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, flow_log_request_environment: str | None = None, save: bool | None = None, request_options: RequestOptions | None = None) -> CreateFlowLogResponse:  # noqa: E501
+    async def log(
+        self, *, version_id: str | None = None, environment: str | None = None,
+        evaluation_id: str | None = None, path: str | None = None, id: str | None = None,
+        flow: FlowKernelArg | None = None, trace_status: TraceStatus | None = None,
+        log_id: str | None = None, start_time: datetime | None = None,
+        end_time: datetime | None = None, output: str | None = None,
+        created_at: datetime | None = None, error: str | None = None,
+        provider_latency: float | None = None, stdout: str | None = None,
+        provider_request: Json | None = None, provider_response: Json | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        flow_log_request_environment: str | None = None, save: bool | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> CreateFlowLogResponse:
         """Open (or log a whole) trace of the flow (created if new)."""
-        return await self._transport.execute(log_op(KIND, FlowLogRequest, CreateFlowLogResponse, locals()))  # noqa: E501
+        return await self._transport.execute(
+            log_op(KIND, FlowLogRequest, CreateFlowLogResponse, locals())
+        )
 
-    async def update_log(self, log_id: str, *, trace_status: TraceStatus, inputs: Json | None = None, output: str | None = None, error: str | None = None, request_options: RequestOptions | None = None) -> FlowLogResponse:  # noqa: E501
+    async def update_log(
+        self, log_id: str, *, trace_status: TraceStatus, inputs: Json | None = None,
+        output: str | None = None, error: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> FlowLogResponse:
         """Update trace ``log_id``; ``trace_status="complete"`` closes it."""
         return await self._transport.execute(update_log_op(locals()))
 
-    async def upsert(self, *, attributes: Json, path: str | None = None, id: str | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> FlowResponse:  # noqa: E501
+    async def upsert(
+        self, *, attributes: Json, path: str | None = None, id: str | None = None,
+        commit_message: str | None = None, request_options: RequestOptions | None = None,
+    ) -> FlowResponse:
         """Create the flow, or a new version of it when ``attributes`` differ."""
         return await self._transport.execute(upsert_op(KIND, FlowRequest, locals()))

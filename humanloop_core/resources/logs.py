@@ -43,7 +43,14 @@ def delete_op(id: LogIds | None, options: RequestOptions | None) -> Operation[No
 class LogsResource(SyncResource):
     """``client.logs``."""
 
-    def list(self, file_id: str, *, page: int | None = None, size: int | None = None, version_id: str | None = None, version_status: str | None = None, search: str | None = None, metadata_search: str | None = None, start_date: datetime | None = None, end_date: datetime | None = None, include_parent: bool | None = None, in_trace_filter: builtins.list[bool] | None = None, request_options: RequestOptions | None = None) -> SyncPager[LogResponse]:  # noqa: E501
+    def list(
+        self, file_id: str, *, page: int | None = None, size: int | None = None,
+        version_id: str | None = None, version_status: str | None = None,
+        search: str | None = None, metadata_search: str | None = None,
+        start_date: datetime | None = None, end_date: datetime | None = None,
+        include_parent: bool | None = None, in_trace_filter: builtins.list[bool] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> SyncPager[LogResponse]:
         """The logs of file ``file_id``, newest first, page by page as you iterate."""
         return self._transport.paginate(list_op(locals()), page, size)
 
@@ -52,7 +59,9 @@ class LogsResource(SyncResource):
         result: LogResponse = self._transport.execute(get_op(id, request_options))
         return result
 
-    def delete(self, id: LogIds | None = None, *, request_options: RequestOptions | None = None) -> None:  # noqa: E501
+    def delete(
+        self, id: LogIds | None = None, *, request_options: RequestOptions | None = None,
+    ) -> None:
         """Delete the log(s) with the given id(s)."""
         self._transport.execute(delete_op(id, request_options))
 
@@ -60,7 +69,14 @@ class LogsResource(SyncResource):
 class AsyncLogsResource(AsyncResource):
     """``client.logs`` of ``AsyncHumanloop``."""
 
-    async def list(self, file_id: str, *, page: int | None = None, size: int | None = None, version_id: str | None = None, version_status: str | None = None, search: str | None = None, metadata_search: str | None = None, start_date: datetime | None = None, end_date: datetime | None = None, include_parent: bool | None = None, in_trace_filter: builtins.list[bool] | None = None, request_options: RequestOptions | None = None) -> AsyncPager[LogResponse]:  # noqa: E501
+    async def list(
+        self, file_id: str, *, page: int | None = None, size: int | None = None,
+        version_id: str | None = None, version_status: str | None = None,
+        search: str | None = None, metadata_search: str | None = None,
+        start_date: datetime | None = None, end_date: datetime | None = None,
+        include_parent: bool | None = None, in_trace_filter: builtins.list[bool] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> AsyncPager[LogResponse]:
         """The logs of file ``file_id``, newest first, page by page as you iterate."""
         return await self._transport.paginate(list_op(locals()), page, size)
 
@@ -69,6 +85,8 @@ class AsyncLogsResource(AsyncResource):
         result: LogResponse = await self._transport.execute(get_op(id, request_options))
         return result
 
-    async def delete(self, id: LogIds | None = None, *, request_options: RequestOptions | None = None) -> None:  # noqa: E501
+    async def delete(
+        self, id: LogIds | None = None, *, request_options: RequestOptions | None = None,
+    ) -> None:
         """Delete the log(s) with the given id(s)."""
         await self._transport.execute(delete_op(id, request_options))

@@ -78,13 +78,65 @@ class PromptsResource(SyncFileResource[PromptResponse, ListPrompts]):
     _kind = KIND
 
     @overload
-    def call(self, *, stream: Literal[False] = False, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> PromptCallResponse: ...  # noqa: E501
+    def call(
+        self, *, stream: Literal[False] = False, version_id: str | None = None,
+        environment: str | None = None, path: str | None = None, id: str | None = None,
+        prompt_id: str | None = None, messages: Messages | None = None,
+        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompts_call_request_environment: str | None = None, save: bool | None = None,
+        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
+        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PromptCallResponse: ...
     @overload
-    def call(self, *, stream: Literal[True], version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> Stream[PromptCallStreamResponse]: ...  # noqa: E501
+    def call(
+        self, *, stream: Literal[True], version_id: str | None = None,
+        environment: str | None = None, path: str | None = None, id: str | None = None,
+        prompt_id: str | None = None, messages: Messages | None = None,
+        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompts_call_request_environment: str | None = None, save: bool | None = None,
+        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
+        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> Stream[PromptCallStreamResponse]: ...
     @overload
-    def call(self, *, stream: bool, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> PromptCallResponse | Stream[PromptCallStreamResponse]: ...  # noqa: E501
+    def call(
+        self, *, stream: bool, version_id: str | None = None, environment: str | None = None,
+        path: str | None = None, id: str | None = None, prompt_id: str | None = None,
+        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
+        prompt: PromptKernelArg | None = None, inputs: Json | None = None,
+        source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompts_call_request_environment: str | None = None, save: bool | None = None,
+        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
+        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PromptCallResponse | Stream[PromptCallStreamResponse]: ...
 
-    def call(self, *, stream: bool = False, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> PromptCallResponse | Stream[PromptCallStreamResponse]:  # noqa: E501
+    def call(
+        self, *, stream: bool = False, version_id: str | None = None,
+        environment: str | None = None, path: str | None = None, id: str | None = None,
+        prompt_id: str | None = None, messages: Messages | None = None,
+        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompts_call_request_environment: str | None = None, save: bool | None = None,
+        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
+        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PromptCallResponse | Stream[PromptCallStreamResponse]:
         """Call the prompt (by ``path``/``id``, a ``version_id`` or ``environment``, or an inline
         ``prompt`` kernel) with ``messages`` and ``inputs``; the call is logged.
 
@@ -95,21 +147,77 @@ class PromptsResource(SyncFileResource[PromptResponse, ListPrompts]):
         result = self._transport.execute(call_op(locals(), stream))
         return result
 
-    def call_stream(self, *, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_stream_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> Stream[PromptCallStreamResponse]:  # noqa: E501
+    def call_stream(
+        self, *, version_id: str | None = None, environment: str | None = None,
+        path: str | None = None, id: str | None = None, prompt_id: str | None = None,
+        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
+        prompt: PromptKernelArg | None = None, inputs: Json | None = None,
+        source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompts_call_stream_request_environment: str | None = None, save: bool | None = None,
+        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
+        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> Stream[PromptCallStreamResponse]:
         """``call(..., stream=True)``, under the official SDK's name."""
         chunks: Stream[PromptCallStreamResponse] = self._transport.execute(call_op(locals(), True))
         return chunks
 
-    def log(self, *, version_id: str | None = None, environment: str | None = None, evaluation_id: str | None = None, path: str | None = None, id: str | None = None, output_message: Message | None = None, prompt_tokens: int | None = None, output_tokens: int | None = None, prompt_cost: float | None = None, output_cost: float | None = None, finish_reason: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, start_time: datetime | None = None, end_time: datetime | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompt_log_request_environment: str | None = None, save: bool | None = None, request_options: RequestOptions | None = None) -> CreatePromptLogResponse:  # noqa: E501
+    def log(
+        self, *, version_id: str | None = None, environment: str | None = None,
+        evaluation_id: str | None = None, path: str | None = None, id: str | None = None,
+        output_message: Message | None = None, prompt_tokens: int | None = None,
+        output_tokens: int | None = None, prompt_cost: float | None = None,
+        output_cost: float | None = None, finish_reason: str | None = None,
+        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
+        prompt: PromptKernelArg | None = None, start_time: datetime | None = None,
+        end_time: datetime | None = None, output: str | None = None,
+        created_at: datetime | None = None, error: str | None = None,
+        provider_latency: float | None = None, stdout: str | None = None,
+        provider_request: Json | None = None, provider_response: Json | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompt_log_request_environment: str | None = None, save: bool | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> CreatePromptLogResponse:
         """Log a call made outside Humanloop against the prompt (created if new)."""
-        return self._transport.execute(log_op(KIND, PromptLogRequest, CreatePromptLogResponse, locals()))
+        return self._transport.execute(
+            log_op(KIND, PromptLogRequest, CreatePromptLogResponse, locals())
+        )
 
-    def update_log(self, id: str, log_id: str, *, output_message: Message | None = None, prompt_tokens: int | None = None, output_tokens: int | None = None, prompt_cost: float | None = None, output_cost: float | None = None, finish_reason: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, request_options: RequestOptions | None = None) -> LogResponse:  # noqa: E501
+    def update_log(
+        self, id: str, log_id: str, *, output_message: Message | None = None,
+        prompt_tokens: int | None = None, output_tokens: int | None = None,
+        prompt_cost: float | None = None, output_cost: float | None = None,
+        finish_reason: str | None = None, messages: Messages | None = None,
+        tool_choice: ToolChoiceArg | None = None, output: str | None = None,
+        created_at: datetime | None = None, error: str | None = None,
+        provider_latency: float | None = None, stdout: str | None = None,
+        provider_request: Json | None = None, provider_response: Json | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> LogResponse:
         """Update fields of log ``log_id`` of prompt ``id``."""
         result: LogResponse = self._transport.execute(update_log_op(locals()))
         return result
 
-    def upsert(self, *, model: str, path: str | None = None, id: str | None = None, endpoint: Literal["complete", "chat", "edit"] | None = None, template: Template | None = None, provider: str | None = None, max_tokens: int | None = None, temperature: float | None = None, top_p: float | None = None, stop: str | list[str] | None = None, presence_penalty: float | None = None, frequency_penalty: float | None = None, other: Json | None = None, seed: int | None = None, response_format: ResponseFormatArg | None = None, tools: list[ToolFunctionArg] | None = None, linked_tools: list[str] | None = None, attributes: Json | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> PromptResponse:  # noqa: E501
+    def upsert(
+        self, *, model: str, path: str | None = None, id: str | None = None,
+        endpoint: Literal["complete", "chat", "edit"] | None = None,
+        template: Template | None = None, provider: str | None = None,
+        max_tokens: int | None = None, temperature: float | None = None,
+        top_p: float | None = None, stop: str | list[str] | None = None,
+        presence_penalty: float | None = None, frequency_penalty: float | None = None,
+        other: Json | None = None, seed: int | None = None,
+        response_format: ResponseFormatArg | None = None,
+        tools: list[ToolFunctionArg] | None = None, linked_tools: list[str] | None = None,
+        attributes: Json | None = None, commit_message: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PromptResponse:
         """Create the prompt, or a new version of it when the kernel differs."""
         return self._transport.execute(upsert_op(KIND, PromptRequest, locals()))
 
@@ -120,13 +228,65 @@ class AsyncPromptsResource(AsyncFileResource[PromptResponse, ListPrompts]):
     _kind = KIND
 
     @overload
-    async def call(self, *, stream: Literal[False] = False, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> PromptCallResponse: ...  # noqa: E501
+    async def call(
+        self, *, stream: Literal[False] = False, version_id: str | None = None,
+        environment: str | None = None, path: str | None = None, id: str | None = None,
+        prompt_id: str | None = None, messages: Messages | None = None,
+        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompts_call_request_environment: str | None = None, save: bool | None = None,
+        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
+        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PromptCallResponse: ...
     @overload
-    async def call(self, *, stream: Literal[True], version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> AsyncStream[PromptCallStreamResponse]: ...  # noqa: E501
+    async def call(
+        self, *, stream: Literal[True], version_id: str | None = None,
+        environment: str | None = None, path: str | None = None, id: str | None = None,
+        prompt_id: str | None = None, messages: Messages | None = None,
+        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompts_call_request_environment: str | None = None, save: bool | None = None,
+        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
+        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> AsyncStream[PromptCallStreamResponse]: ...
     @overload
-    async def call(self, *, stream: bool, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> PromptCallResponse | AsyncStream[PromptCallStreamResponse]: ...  # noqa: E501
+    async def call(
+        self, *, stream: bool, version_id: str | None = None, environment: str | None = None,
+        path: str | None = None, id: str | None = None, prompt_id: str | None = None,
+        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
+        prompt: PromptKernelArg | None = None, inputs: Json | None = None,
+        source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompts_call_request_environment: str | None = None, save: bool | None = None,
+        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
+        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PromptCallResponse | AsyncStream[PromptCallStreamResponse]: ...
 
-    async def call(self, *, stream: bool = False, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> PromptCallResponse | AsyncStream[PromptCallStreamResponse]:  # noqa: E501
+    async def call(
+        self, *, stream: bool = False, version_id: str | None = None,
+        environment: str | None = None, path: str | None = None, id: str | None = None,
+        prompt_id: str | None = None, messages: Messages | None = None,
+        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompts_call_request_environment: str | None = None, save: bool | None = None,
+        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
+        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PromptCallResponse | AsyncStream[PromptCallStreamResponse]:
         """Call the prompt (by ``path``/``id``, a ``version_id`` or ``environment``, or an inline
         ``prompt`` kernel) with ``messages`` and ``inputs``; the call is logged.
 
@@ -137,21 +297,77 @@ class AsyncPromptsResource(AsyncFileResource[PromptResponse, ListPrompts]):
         result = await self._transport.execute(call_op(locals(), stream))
         return result
 
-    async def call_stream(self, *, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, prompt_id: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompts_call_stream_request_environment: str | None = None, save: bool | None = None, provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None, return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None, request_options: RequestOptions | None = None) -> AsyncStream[PromptCallStreamResponse]:  # noqa: E501
+    async def call_stream(
+        self, *, version_id: str | None = None, environment: str | None = None,
+        path: str | None = None, id: str | None = None, prompt_id: str | None = None,
+        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
+        prompt: PromptKernelArg | None = None, inputs: Json | None = None,
+        source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompts_call_stream_request_environment: str | None = None, save: bool | None = None,
+        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
+        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> AsyncStream[PromptCallStreamResponse]:
         """``call(..., stream=True)``, under the official SDK's name."""
         chunks: AsyncStream[PromptCallStreamResponse]
         chunks = await self._transport.execute(call_op(locals(), True))
         return chunks
 
-    async def log(self, *, version_id: str | None = None, environment: str | None = None, evaluation_id: str | None = None, path: str | None = None, id: str | None = None, output_message: Message | None = None, prompt_tokens: int | None = None, output_tokens: int | None = None, prompt_cost: float | None = None, output_cost: float | None = None, finish_reason: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None, start_time: datetime | None = None, end_time: datetime | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, prompt_log_request_environment: str | None = None, save: bool | None = None, request_options: RequestOptions | None = None) -> CreatePromptLogResponse:  # noqa: E501
+    async def log(
+        self, *, version_id: str | None = None, environment: str | None = None,
+        evaluation_id: str | None = None, path: str | None = None, id: str | None = None,
+        output_message: Message | None = None, prompt_tokens: int | None = None,
+        output_tokens: int | None = None, prompt_cost: float | None = None,
+        output_cost: float | None = None, finish_reason: str | None = None,
+        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
+        prompt: PromptKernelArg | None = None, start_time: datetime | None = None,
+        end_time: datetime | None = None, output: str | None = None,
+        created_at: datetime | None = None, error: str | None = None,
+        provider_latency: float | None = None, stdout: str | None = None,
+        provider_request: Json | None = None, provider_response: Json | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        prompt_log_request_environment: str | None = None, save: bool | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> CreatePromptLogResponse:
         """Log a call made outside Humanloop against the prompt (created if new)."""
-        return await self._transport.execute(log_op(KIND, PromptLogRequest, CreatePromptLogResponse, locals()))
+        return await self._transport.execute(
+            log_op(KIND, PromptLogRequest, CreatePromptLogResponse, locals())
+        )
 
-    async def update_log(self, id: str, log_id: str, *, output_message: Message | None = None, prompt_tokens: int | None = None, output_tokens: int | None = None, prompt_cost: float | None = None, output_cost: float | None = None, finish_reason: str | None = None, messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, start_time: datetime | None = None, end_time: datetime | None = None, request_options: RequestOptions | None = None) -> LogResponse:  # noqa: E501
+    async def update_log(
+        self, id: str, log_id: str, *, output_message: Message | None = None,
+        prompt_tokens: int | None = None, output_tokens: int | None = None,
+        prompt_cost: float | None = None, output_cost: float | None = None,
+        finish_reason: str | None = None, messages: Messages | None = None,
+        tool_choice: ToolChoiceArg | None = None, output: str | None = None,
+        created_at: datetime | None = None, error: str | None = None,
+        provider_latency: float | None = None, stdout: str | None = None,
+        provider_request: Json | None = None, provider_response: Json | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> LogResponse:
         """Update fields of log ``log_id`` of prompt ``id``."""
         result: LogResponse = await self._transport.execute(update_log_op(locals()))
         return result
 
-    async def upsert(self, *, model: str, path: str | None = None, id: str | None = None, endpoint: Literal["complete", "chat", "edit"] | None = None, template: Template | None = None, provider: str | None = None, max_tokens: int | None = None, temperature: float | None = None, top_p: float | None = None, stop: str | list[str] | None = None, presence_penalty: float | None = None, frequency_penalty: float | None = None, other: Json | None = None, seed: int | None = None, response_format: ResponseFormatArg | None = None, tools: list[ToolFunctionArg] | None = None, linked_tools: list[str] | None = None, attributes: Json | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> PromptResponse:  # noqa: E501
+    async def upsert(
+        self, *, model: str, path: str | None = None, id: str | None = None,
+        endpoint: Literal["complete", "chat", "edit"] | None = None,
+        template: Template | None = None, provider: str | None = None,
+        max_tokens: int | None = None, temperature: float | None = None,
+        top_p: float | None = None, stop: str | list[str] | None = None,
+        presence_penalty: float | None = None, frequency_penalty: float | None = None,
+        other: Json | None = None, seed: int | None = None,
+        response_format: ResponseFormatArg | None = None,
+        tools: list[ToolFunctionArg] | None = None, linked_tools: list[str] | None = None,
+        attributes: Json | None = None, commit_message: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PromptResponse:
         """Create the prompt, or a new version of it when the kernel differs."""
         return await self._transport.execute(upsert_op(KIND, PromptRequest, locals()))

@@ -30,11 +30,31 @@ class ToolsResource(SyncFileResource[ToolResponse, ListTools]):
 
     _kind = KIND
 
-    def log(self, *, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, tool: ToolKernelArg | None = None, start_time: datetime | None = None, end_time: datetime | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, tool_log_request_environment: str | None = None, save: bool | None = None, request_options: RequestOptions | None = None) -> CreateToolLogResponse:  # noqa: E501
+    def log(
+        self, *, version_id: str | None = None, environment: str | None = None,
+        path: str | None = None, id: str | None = None, tool: ToolKernelArg | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        output: str | None = None, created_at: datetime | None = None, error: str | None = None,
+        provider_latency: float | None = None, stdout: str | None = None,
+        provider_request: Json | None = None, provider_response: Json | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        tool_log_request_environment: str | None = None, save: bool | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> CreateToolLogResponse:
         """Log one execution of the tool (created if new)."""
-        return self._transport.execute(log_op(KIND, ToolLogRequest, CreateToolLogResponse, locals()))
+        return self._transport.execute(
+            log_op(KIND, ToolLogRequest, CreateToolLogResponse, locals())
+        )
 
-    def upsert(self, *, path: str | None = None, id: str | None = None, function: ToolFunctionArg | None = None, source_code: str | None = None, setup_values: Json | None = None, attributes: Json | None = None, tool_type: ToolTypeArg | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> ToolResponse:  # noqa: E501
+    def upsert(
+        self, *, path: str | None = None, id: str | None = None,
+        function: ToolFunctionArg | None = None, source_code: str | None = None,
+        setup_values: Json | None = None, attributes: Json | None = None,
+        tool_type: ToolTypeArg | None = None, commit_message: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> ToolResponse:
         """Create the tool, or a new version of it when its definition differs."""
         return self._transport.execute(upsert_op(KIND, ToolRequest, locals()))
 
@@ -44,10 +64,30 @@ class AsyncToolsResource(AsyncFileResource[ToolResponse, ListTools]):
 
     _kind = KIND
 
-    async def log(self, *, version_id: str | None = None, environment: str | None = None, path: str | None = None, id: str | None = None, tool: ToolKernelArg | None = None, start_time: datetime | None = None, end_time: datetime | None = None, output: str | None = None, created_at: datetime | None = None, error: str | None = None, provider_latency: float | None = None, stdout: str | None = None, provider_request: Json | None = None, provider_response: Json | None = None, inputs: Json | None = None, source: str | None = None, metadata: Json | None = None, source_datapoint_id: str | None = None, trace_parent_id: str | None = None, batch_id: str | None = None, user: str | None = None, tool_log_request_environment: str | None = None, save: bool | None = None, request_options: RequestOptions | None = None) -> CreateToolLogResponse:  # noqa: E501
+    async def log(
+        self, *, version_id: str | None = None, environment: str | None = None,
+        path: str | None = None, id: str | None = None, tool: ToolKernelArg | None = None,
+        start_time: datetime | None = None, end_time: datetime | None = None,
+        output: str | None = None, created_at: datetime | None = None, error: str | None = None,
+        provider_latency: float | None = None, stdout: str | None = None,
+        provider_request: Json | None = None, provider_response: Json | None = None,
+        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+        batch_id: str | None = None, user: str | None = None,
+        tool_log_request_environment: str | None = None, save: bool | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> CreateToolLogResponse:
         """Log one execution of the tool (created if new)."""
-        return await self._transport.execute(log_op(KIND, ToolLogRequest, CreateToolLogResponse, locals()))
+        return await self._transport.execute(
+            log_op(KIND, ToolLogRequest, CreateToolLogResponse, locals())
+        )
 
-    async def upsert(self, *, path: str | None = None, id: str | None = None, function: ToolFunctionArg | None = None, source_code: str | None = None, setup_values: Json | None = None, attributes: Json | None = None, tool_type: ToolTypeArg | None = None, commit_message: str | None = None, request_options: RequestOptions | None = None) -> ToolResponse:  # noqa: E501
+    async def upsert(
+        self, *, path: str | None = None, id: str | None = None,
+        function: ToolFunctionArg | None = None, source_code: str | None = None,
+        setup_values: Json | None = None, attributes: Json | None = None,
+        tool_type: ToolTypeArg | None = None, commit_message: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> ToolResponse:
         """Create the tool, or a new version of it when its definition differs."""
         return await self._transport.execute(upsert_op(KIND, ToolRequest, locals()))
