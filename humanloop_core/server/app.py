@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import files
 from .errors import ApiProblem
+from .idempotency import IdempotencyMiddleware
 from .providers import ProviderRegistry
 from .routes import catalog, evaluations, logging as logging_routes
 from .routes.files import file_router
@@ -130,5 +131,7 @@ def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = 
         return {"status": "ok"}
 
     _install_error_handlers(app)
+    # Added last = outermost: auth and the access log wrap idempotent replays too.
+    app.add_middleware(IdempotencyMiddleware, store=store)
     app.add_middleware(AccessMiddleware, api_key=api_key)
     return app

@@ -15,7 +15,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 Row = dict[str, Any]
@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS datapoints(
     PRIMARY KEY(version_id, idx));
 CREATE TABLE IF NOT EXISTS directories(
     id TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS replays(
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
+    content_type TEXT NOT NULL, body BLOB NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS evaluations(
     id TEXT PRIMARY KEY, file_id TEXT, body TEXT NOT NULL, created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL);
@@ -112,6 +115,9 @@ class Store(Protocol):
     def get_evaluation(self, evaluation_id: str) -> Row | None: ...
     def list_evaluations(self, file_id: str, page: int, size: int) -> tuple[list[Row], int]: ...
     def delete_evaluation(self, evaluation_id: str) -> None: ...
+    # idempotent replays
+    def get_replay(self, key: str) -> Row | None: ...
+    def put_replay(self, key: str, fingerprint: str, status: int, content_type: str, body: bytes) -> None: ...
     def close(self) -> None: ...
 
 
@@ -136,6 +142,9 @@ class SqliteStore:
         self._conn.execute("PRAGMA busy_timeout=5000")
         with self._lock:
             self._conn.executescript(_SCHEMA)
+            # Replays only need to outlive a client's retries; a day is plenty.
+            self._conn.execute("DELETE FROM replays WHERE created_at < ?",
+                               ((datetime.now(timezone.utc) - timedelta(days=1)).isoformat(),))
             for name, tag in DEFAULT_ENVIRONMENTS:
                 self._conn.execute(
                     "INSERT OR IGNORE INTO environments VALUES (?,?,?,?)",
@@ -416,3 +425,11 @@ class SqliteStore:
 
     def delete_evaluation(self, evaluation_id: str) -> None:
         self._write([("DELETE FROM evaluations WHERE id=?", (evaluation_id,))])
+
+    # -- idempotent replays -----------------------------------------------------------
+    def get_replay(self, key: str) -> Row | None:
+        return self._one("SELECT * FROM replays WHERE key=?", (key,))
+
+    def put_replay(self, key: str, fingerprint: str, status: int, content_type: str, body: bytes) -> None:
+        self._write([("INSERT OR IGNORE INTO replays VALUES (?,?,?,?,?,?)",
+                      (key, fingerprint, status, content_type, body, now()))])

@@ -178,3 +178,17 @@ def test_invalid_bodies_are_422(http: httpx.Client) -> None:
     assert no_model.status_code == 422 and no_model.json()["detail"][0]["loc"] == ["body", "model"]
     not_json = http.post("/prompts", content=b"{not json", headers={"content-type": "application/json"})
     assert not_json.status_code == 422
+
+
+def test_retried_post_with_same_idempotency_key_is_not_applied_twice(http: httpx.Client, unique_path: str) -> None:
+    body = {"path": unique_path, "prompt": MOCK, "messages": [{"role": "user", "content": "once"}]}
+    first = http.post("/prompts/call", json=body, headers={"Idempotency-Key": unique_path})
+    again = http.post("/prompts/call", json=body, headers={"Idempotency-Key": unique_path})
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    file_id = first.json()["prompt"]["id"]
+    assert http.get("/logs", params={"file_id": file_id}).json()["total"] == 1
+    other = http.post("/prompts/call", json={**body, "inputs": {"x": "1"}}, headers={"Idempotency-Key": unique_path})
+    assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
+    fresh = http.post("/prompts/call", json=body, headers={"Idempotency-Key": unique_path + "-2"})
+    assert fresh.json()["id"] != first.json()["id"]
