@@ -117,6 +117,8 @@ def main() -> None:
     provider = console_tracer_provider()
     # Global, so the adapters' own clients are traced too, not only the one built here.
     trace.set_tracer_provider(provider)
+    print("humanloop-core demo: every request is an OpenTelemetry span, printed as it ends")
+    print("  [span] <name> <duration> <attributes>; indented spans are children of the step's span")
     with backend() as (base_url, api_key):
         with Humanloop(api_key=api_key, base_url=base_url) as client:
             client_steps(client)
