@@ -76,6 +76,19 @@ def create_log(store: Store, kind_type: str, file: Row, version: Row, body: dict
     return log_id
 
 
+def log_request(store: Store, kind_type: str, request: BaseModel, kernel_field: str,
+                version_id: str | None, environment: str | None,
+                defaults: dict[str, Any] | None = None, **links: Any) -> tuple[Row, Row, str, dict[str, Any]]:
+    """A ``/log`` operation of any kind: resolve the file and version the body names, store
+    the log, return (file, version, log id, stored fields)."""
+    file, version = resolve_for_log(store, files.KINDS[kind_type], request, kernel_field, version_id,
+                                    getattr(request, "environment", None) or environment)
+    fields = {**(defaults or {}), **log_fields(request)}
+    log_id = create_log(store, kind_type, file, version, fields,
+                        evaluation_id=getattr(request, "evaluation_id", None), **links)
+    return file, version, log_id, fields
+
+
 def trace_root(store: Store, log: Row) -> Row:
     seen = {log["id"]}
     while log.get("trace_parent_id"):

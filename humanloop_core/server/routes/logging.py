@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from humanloop_core import types as t
 
 from .. import calls, files, logs
+from ..errors import not_found
 from ..providers import ProviderRegistry
 from ..store import Store
 from .common import Page, Size, no_content, off_loop, ok, page_of, providers, store
@@ -35,68 +36,60 @@ async def call_prompt(body: t.PromptCallRequest, version_id: Optional[str] = Non
              responses={200: {"model": t.CreatePromptLogResponse}})
 def log_prompt(body: t.PromptLogRequest, version_id: Optional[str] = None,
                environment: Optional[str] = None, db: Store = Depends(store)) -> Any:
-    file, version = logs.resolve_for_log(db, KINDS["prompt"], body, "prompt", version_id,
-                                         body.environment or environment)
-    log_id = logs.create_log(db, "prompt", file, version, logs.log_fields(body),
-                             evaluation_id=body.evaluation_id)
+    file, version, log_id, _ = logs.log_request(db, "prompt", body, "prompt", version_id, environment)
     return ok({"id": log_id, "prompt_id": file["id"], "version_id": version["id"]})
-
-
-@router.patch("/prompts/{id}/log/{log_id}", tags=["prompts"], summary="Update a Prompt Log",
-              responses={200: {"model": t.PromptLogResponse}})
-def update_prompt_log(id: str, log_id: str, body: t.PromptLogUpdateRequest,
-                      db: Store = Depends(store)) -> Any:
-    return ok(logs.update_log(db, log_id, "prompt", id, body.model_dump(mode="json", exclude_unset=True)))
 
 
 @router.post("/tools/log", tags=["tools"], summary="Log to a Tool",
              responses={200: {"model": t.CreateToolLogResponse}})
 def log_tool(body: t.ToolLogRequest, version_id: Optional[str] = None,
              environment: Optional[str] = None, db: Store = Depends(store)) -> Any:
-    file, version = logs.resolve_for_log(db, KINDS["tool"], body, "tool", version_id,
-                                         body.environment or environment)
-    log_id = logs.create_log(db, "tool", file, version, logs.log_fields(body))
+    file, version, log_id, _ = logs.log_request(db, "tool", body, "tool", version_id, environment)
     return ok({"id": log_id, "tool_id": file["id"], "version_id": version["id"]})
-
-
-@router.patch("/tools/{id}/log/{log_id}", tags=["tools"], summary="Update a Tool Log",
-              responses={200: {"model": t.ToolLogResponse}})
-def update_tool_log(id: str, log_id: str, body: t.ToolLogUpdateRequest,
-                    db: Store = Depends(store)) -> Any:
-    return ok(logs.update_log(db, log_id, "tool", id, body.model_dump(mode="json", exclude_unset=True)))
 
 
 @router.post("/flows/log", tags=["flows"], summary="Log to a Flow",
              responses={200: {"model": t.CreateFlowLogResponse}})
 def log_flow(body: t.FlowLogRequest, version_id: Optional[str] = None,
              environment: Optional[str] = None, db: Store = Depends(store)) -> Any:
-    file, version = logs.resolve_for_log(db, KINDS["flow"], body, "flow", version_id,
-                                         body.environment or environment)
-    fields = logs.log_fields(body)
-    fields.setdefault("trace_status", "incomplete")
-    log_id = logs.create_log(db, "flow", file, version, fields, evaluation_id=body.evaluation_id,
-                             log_id=body.log_id)
+    file, version, log_id, fields = logs.log_request(
+        db, "flow", body, "flow", version_id, environment, {"trace_status": "incomplete"}, log_id=body.log_id)
     return ok({"id": log_id, "flow_id": file["id"], "version_id": version["id"],
                "trace_status": fields["trace_status"]})
-
-
-@router.patch("/flows/logs/{log_id}", tags=["flows"], summary="Update a Flow Log (trace)",
-              responses={200: {"model": t.FlowLogResponse}})
-def update_flow_log(log_id: str, body: t.UpdateTraceRequest, db: Store = Depends(store)) -> Any:
-    return ok(logs.update_log(db, log_id, "flow", None, body.model_dump(mode="json", exclude_none=True)))
 
 
 @router.post("/evaluators/log", tags=["evaluators"], summary="Log an Evaluator judgment",
              responses={200: {"model": t.CreateEvaluatorLogResponse}})
 def log_evaluator(body: t.CreateEvaluatorLogRequest, version_id: Optional[str] = None,
                   environment: Optional[str] = None, db: Store = Depends(store)) -> Any:
-    parent = db.get_log(body.parent_id)
-    if parent is None:
-        raise files.not_found("parent log", body.parent_id)
-    file, version = logs.resolve_for_log(db, KINDS["evaluator"], body, "spec", version_id,
-                                         body.environment or environment)
-    log_id = logs.create_log(db, "evaluator", file, version, logs.log_fields(body), parent_id=parent["id"])
-    return ok({"id": log_id, "parent_id": parent["id"], "version_id": version["id"]})
+    if db.get_log(body.parent_id) is None:
+        raise not_found("parent log", body.parent_id)
+    _, version, log_id, _ = logs.log_request(db, "evaluator", body, "spec", version_id, environment,
+                                             parent_id=body.parent_id)
+    return ok({"id": log_id, "parent_id": body.parent_id, "version_id": version["id"]})
+
+
+def _update(db: Store, log_id: str, kind_type: str, file_id: Optional[str], body: Any) -> Any:
+    # exclude_unset: a field the caller sent as null is cleared, one it left out is kept.
+    return ok(logs.update_log(db, log_id, kind_type, file_id, body.model_dump(mode="json", exclude_unset=True)))
+
+
+@router.patch("/prompts/{id}/log/{log_id}", tags=["prompts"], summary="Update a Prompt Log",
+              responses={200: {"model": t.PromptLogResponse}})
+def update_prompt_log(id: str, log_id: str, body: t.PromptLogUpdateRequest, db: Store = Depends(store)) -> Any:
+    return _update(db, log_id, "prompt", id, body)
+
+
+@router.patch("/tools/{id}/log/{log_id}", tags=["tools"], summary="Update a Tool Log",
+              responses={200: {"model": t.ToolLogResponse}})
+def update_tool_log(id: str, log_id: str, body: t.ToolLogUpdateRequest, db: Store = Depends(store)) -> Any:
+    return _update(db, log_id, "tool", id, body)
+
+
+@router.patch("/flows/logs/{log_id}", tags=["flows"], summary="Update a Flow Log (trace)",
+              responses={200: {"model": t.FlowLogResponse}})
+def update_flow_log(log_id: str, body: t.UpdateTraceRequest, db: Store = Depends(store)) -> Any:
+    return _update(db, log_id, "flow", None, body)
 
 
 def _utc(value: Optional[datetime]) -> Optional[str]:
