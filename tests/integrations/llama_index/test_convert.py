@@ -25,7 +25,13 @@ from llama_index.llms.humanloop._convert import (
     tool_to_wire,
     usage,
 )
-from llama_index.llms.humanloop._kernel import kernel_of, merge_kernel
+from llama_index.llms.humanloop._kernel import (
+    basename,
+    id_for_path,
+    kernel_of,
+    merge_kernel,
+    plan_call,
+)
 
 from humanloop_core.types import ChatMessage as WireMessage
 
@@ -287,3 +293,57 @@ def test_merge_does_not_mutate_the_stored_kernel() -> None:
         stored, {"temperature": 0.1}, [{"name": "add", "description": "", "parameters": {}}]
     )
     assert stored == before
+
+
+SETTINGS = {
+    "path": "support/bot",
+    "environment": "production",
+    "inputs": {"persona": "a pirate", "tone": "dry"},
+    "temperature": 0.3,
+    "additional_kwargs": {"source": "docs"},
+}
+
+
+def test_plan_call_per_call_values_win_and_inputs_merge() -> None:
+    call, changes = plan_call(
+        SETTINGS, {"temperature": 0.9, "inputs": {"tone": "warm"}, "user": "u1"}
+    )
+    assert call == {
+        "path": "support/bot",
+        "source": "docs",
+        "user": "u1",
+        "inputs": {"persona": "a pirate", "tone": "warm"},
+    }
+    assert changes == {"temperature": 0.9, "tools": []}
+
+
+def test_plan_call_without_changes_selects_the_version_and_sends_no_kernel() -> None:
+    call, changes = plan_call({"path": "p", "environment": "staging"}, {"version_id": "prv_9"})
+    assert changes is None
+    assert call == {"path": "p", "environment": "staging", "version_id": "prv_9"}
+
+
+def test_plan_call_converts_tools_and_defaults_choice_to_auto() -> None:
+    def lookup(word: str) -> str:
+        """Look a word up."""
+        return word
+
+    call, changes = plan_call({"id": "pr_1"}, {"tools": [FunctionTool.from_defaults(fn=lookup)]})
+    assert call["tool_choice"] == "auto"
+    assert changes is not None and [t["name"] for t in changes["tools"]] == ["lookup"]
+
+
+def test_plan_call_rejects_unknown_keywords() -> None:
+    with pytest.raises(TypeError, match="'temprature'"):
+        plan_call({"path": "p"}, {"temprature": 1})
+
+
+def test_prompt_lookup_by_path_matches_exactly() -> None:
+    class Listed:
+        def __init__(self, id: str, path: str) -> None:
+            self.id, self.path = id, path
+
+    listed = [Listed("pr_a", "other/bot"), Listed("pr_b", "support/bot")]
+    assert basename("support/bot/") == "bot"
+    assert id_for_path(listed, "support/bot") == "pr_b"
+    assert id_for_path(listed, "bot") is None

@@ -8,8 +8,10 @@ the deployed version's kernel and changes only what the caller set. Pure functio
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from ._convert import tool_to_wire
 
 # Fields of a version that make up its kernel (PromptKernelRequest); everything else
 # on a PromptResponse (ids, timestamps, counts) describes the version, not the call.
@@ -32,8 +34,19 @@ KERNEL_FIELDS = (
     "attributes",
 )
 
-# Parameters a caller may override, on the LLM or per call.
-OVERRIDABLE = (
+# prompts.call fields a caller may pass per call (or in ``additional_kwargs``), besides
+# messages, inputs and kernel fields.
+CALL_PARAMS = (
+    "metadata",
+    "source",
+    "user",
+    "save",
+    "trace_parent_id",
+    "source_datapoint_id",
+)
+
+# Kernel fields the LLM has settings for; a call may also override the two after them.
+OVERRIDE_SETTINGS = (
     "model",
     "provider",
     "temperature",
@@ -43,8 +56,18 @@ OVERRIDABLE = (
     "seed",
     "presence_penalty",
     "frequency_penalty",
-    "response_format",
-    "other",
+)
+OVERRIDABLE = (*OVERRIDE_SETTINGS, "response_format", "other")
+
+# The LLM's settings a call is planned from (besides its private provider keys).
+SETTINGS = (
+    *OVERRIDE_SETTINGS,
+    "path",
+    "id",
+    "version_id",
+    "environment",
+    "inputs",
+    "additional_kwargs",
 )
 
 
@@ -86,3 +109,57 @@ def merge_kernel(
             "(and `provider`) to Humanloop(...), or point `path`/`id` at a stored prompt."
         )
     return kernel
+
+
+def plan_call(
+    settings: Mapping[str, Any], kwargs: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The ``prompts.call`` arguments (without messages) for one call, and the kernel
+    changes (overrides, plus bound ``tools``) when a kernel must be sent, else None.
+
+    Per-call values win over the LLM's settings; ``inputs`` merge key by key. Without a
+    kernel the version is chosen by ``version_id``/``environment``; with one, the kernel
+    itself names the version, so they are not sent.
+
+    Raises:
+        TypeError: for a keyword ``prompts.call`` has no place for.
+    """
+    kwargs = dict(kwargs)
+    overrides = {key: settings.get(key) for key in OVERRIDABLE}
+    overrides.update({key: kwargs.pop(key) for key in OVERRIDABLE if key in kwargs})
+    tools = [
+        tool if isinstance(tool, Mapping) else tool_to_wire(tool)
+        for tool in kwargs.pop("tools", None) or ()
+    ]
+    tool_choice = kwargs.pop("tool_choice", None)
+    call: dict[str, Any] = {**settings.get("additional_kwargs", {})}
+    call.update({key: kwargs.pop(key) for key in CALL_PARAMS if key in kwargs})
+    call["inputs"] = {**settings.get("inputs", {}), **(kwargs.pop("inputs", None) or {})} or None
+    call["provider_api_keys"] = settings.get("provider_api_keys")
+    call.update(path=settings.get("path"), id=settings.get("id"))
+    selection = {
+        key: kwargs.pop(key, None) or settings.get(key) for key in ("version_id", "environment")
+    }
+    if kwargs:
+        raise TypeError(f"Humanloop got unexpected keyword arguments: {sorted(kwargs)}")
+    if tools:
+        call["tool_choice"] = tool_choice if tool_choice is not None else "auto"
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    if not changes and not tools:
+        return _without_none({**call, **selection}), None
+    return _without_none(call), {**changes, "tools": tools}
+
+
+def _without_none(call: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in call.items() if value is not None}
+
+
+def basename(path: str | None) -> str:
+    """The name filter that lists the prompt at ``path`` (its last segment)."""
+    return (path or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def id_for_path(prompts: Iterable[Any], path: str | None) -> str | None:
+    """The id of the prompt at exactly ``path`` among a name-filtered listing."""
+    wanted = (path or "").strip("/")
+    return next((p.id for p in prompts if p.path.strip("/") == wanted), None)

@@ -40,21 +40,19 @@ import humanloop_core
 from humanloop_core import NotFoundError
 
 from ._convert import resolve_tool_choice, to_wire_messages, tool_selections, tool_to_wire
-from ._kernel import OVERRIDABLE, kernel_of, merge_kernel
+from ._kernel import (
+    CALL_PARAMS,
+    SETTINGS,
+    basename,
+    id_for_path,
+    kernel_of,
+    merge_kernel,
+    plan_call,
+)
 from ._stream import StreamAccumulator, response_from_call
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
-
-# prompts.call parameters a caller may pass per call, besides messages and kernel fields.
-CALL_PARAMS = (
-    "metadata",
-    "source",
-    "user",
-    "save",
-    "trace_parent_id",
-    "source_datapoint_id",
-)
 
 
 class Humanloop(FunctionCallingLLM):
@@ -201,39 +199,12 @@ class Humanloop(FunctionCallingLLM):
     def _plan(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """The ``prompts.call`` arguments, and the kernel changes when a kernel must be sent.
-
-        Raises:
-            TypeError: for a keyword this LLM does not understand.
-        """
-        kwargs = dict(kwargs)
-        overrides = {key: getattr(self, key, None) for key in OVERRIDABLE}
-        overrides.update({key: kwargs.pop(key) for key in OVERRIDABLE if key in kwargs})
-        tools = [
-            tool if isinstance(tool, dict) else tool_to_wire(tool)
-            for tool in kwargs.pop("tools", None) or ()
-        ]
-        tool_choice = kwargs.pop("tool_choice", None)
-        call: dict[str, Any] = {**self.additional_kwargs}
-        call.update({key: kwargs.pop(key) for key in CALL_PARAMS if key in kwargs})
-        call["inputs"] = {**self.inputs, **(kwargs.pop("inputs", None) or {})} or None
-        call["provider_api_keys"] = self._provider_api_keys
-        selection = {
-            key: kwargs.pop(key, None) or getattr(self, key)
-            for key in ("version_id", "environment")
-        }
-        if kwargs:
-            raise TypeError(f"Humanloop got unexpected keyword arguments: {sorted(kwargs)}")
+        """The ``prompts.call`` arguments, and the kernel changes when a kernel must be sent."""
+        settings = {key: getattr(self, key) for key in SETTINGS}
+        settings["provider_api_keys"] = self._provider_api_keys
+        call, changes = plan_call(settings, kwargs)
         call["messages"] = to_wire_messages(messages)
-        call.update(path=self.path, id=self.id)
-        if tools:
-            call["tool_choice"] = tool_choice if tool_choice is not None else "auto"
-        changes = {key: value for key, value in overrides.items() if value is not None}
-        if not changes and not tools:
-            call.update(selection)
-            return _without_none(call), None
-        changes["tools"] = tools
-        return _without_none(call), changes
+        return call, changes
 
     def _cached_kernel(self) -> tuple[bool, dict[str, Any] | None]:
         """(known, kernel): known when fetched less than ``prompt_cache_seconds`` ago."""
@@ -267,8 +238,8 @@ class Humanloop(FunctionCallingLLM):
             return kernel
         client = self._get_client()
         try:
-            prompt_id = self.id or _id_for_path(
-                client.prompts.list(name=_basename(self.path)), self.path
+            prompt_id = self.id or id_for_path(
+                client.prompts.list(name=basename(self.path)), self.path
             )
             prompt = client.prompts.get(prompt_id, **self._version()) if prompt_id else None
         except NotFoundError:
@@ -330,8 +301,8 @@ class Humanloop(FunctionCallingLLM):
         try:
             prompt_id = self.id
             if prompt_id is None:
-                pager = await client.prompts.list(name=_basename(self.path))
-                prompt_id = _id_for_path([p async for p in pager], self.path)
+                pager = await client.prompts.list(name=basename(self.path))
+                prompt_id = id_for_path([p async for p in pager], self.path)
             prompt = await client.prompts.get(prompt_id, **self._version()) if prompt_id else None
         except NotFoundError:
             prompt = None
@@ -479,17 +450,3 @@ class Humanloop(FunctionCallingLLM):
     ) -> AsyncGenerator[Any, None]:
         program = self._output_program(output_cls, prompt)
         return await program.astream_call(llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
-
-
-def _without_none(call: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in call.items() if value is not None}
-
-
-def _basename(path: str | None) -> str:
-    return (path or "").rstrip("/").rsplit("/", 1)[-1]
-
-
-def _id_for_path(prompts: Any, path: str | None) -> str | None:
-    """The id of the prompt at exactly ``path`` among a name-filtered listing."""
-    wanted = (path or "").strip("/")
-    return next((p.id for p in prompts if p.path.strip("/") == wanted), None)
