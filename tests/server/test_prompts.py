@@ -192,3 +192,35 @@ def test_retried_post_with_same_idempotency_key_is_not_applied_twice(http: httpx
     assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
     fresh = http.post("/prompts/call", json=body, headers={"Idempotency-Key": unique_path + "-2"})
     assert fresh.json()["id"] != first.json()["id"]
+
+
+def test_call_selects_version_by_id_or_environment(http: httpx.Client, unique_path: str) -> None:
+    old = upsert(http, unique_path, template="old {{x}}")
+    new = upsert(http, unique_path, template="new {{x}}")
+    http.post(f"/prompts/{old['id']}/environments/staging", params={"version_id": old["version_id"]})
+
+    def output(**selection: object) -> str:
+        body = {"path": unique_path, "inputs": {"x": "1"}, **selection.pop("body", {})}  # type: ignore[dict-item]
+        response = http.post("/prompts/call", json=body, params=selection)
+        assert response.status_code == 200, response.text
+        return response.json()["logs"][0]["output"]
+
+    assert output() == "You said: new 1"
+    assert output(body={"environment": "staging"}) == "You said: old 1"
+    assert output(environment="staging") == "You said: old 1"
+    assert output(version_id=old["version_id"]) == "You said: old 1"
+    assert http.post("/prompts/call", json={"path": unique_path, "inputs": {"x": "1"}},
+                     params={"environment": "development"}).status_code == 404
+    assert new["version_id"] != old["version_id"]
+
+
+def test_spec_check_rejects_a_response_the_spec_forbids() -> None:
+    # The `http` fixture's hook is only worth something if it can fail: feed it a bad body.
+    from tests.server.conftest import _check
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"path": "p", "name": "p"})  # no id, model, version_id...
+
+    with httpx.Client(base_url="http://server/v5", transport=httpx.MockTransport(handler),
+                      event_hooks={"response": [_check]}) as client, pytest.raises(Exception, match="id"):
+        client.get("/prompts/pr_1")
