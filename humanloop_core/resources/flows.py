@@ -1,11 +1,10 @@
 """Flows: log traces of multi-step pipelines and close them. Shared file operations come
-from ``_files``."""
+from ``_files``; each method below is one builder, sent by both clients."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..core._operation import Operation
 from ..types import (
@@ -21,6 +20,7 @@ from ..types import (
 )
 from ._base import body, path, split
 from ._files import AsyncFileResource, FileKind, SyncFileResource, log_op, upsert_op
+from ._shells import async_call, sync_call
 
 if TYPE_CHECKING:
     from ..core.request_options import RequestOptions
@@ -30,92 +30,60 @@ KIND = FileKind("flows", FlowResponse, PaginatedData_FlowResponse_, ListFlows, U
 TraceStatus = Literal["complete", "incomplete"]
 
 
-def update_log_op(args: Mapping[str, Any]) -> Operation[FlowLogResponse]:
-    """``PATCH /flows/logs/{log_id}``: update a trace, e.g. mark it complete."""
-    _, fields = split(args, ())
-    url = path("flows", "logs", fields.pop("log_id"))
-    return Operation(name="flows.update_log", method="PATCH", path=url, cast_to=FlowLogResponse,
+def _log(
+    *, version_id: str | None = None, environment: str | None = None,
+    evaluation_id: str | None = None, path: str | None = None, id: str | None = None,
+    flow: FlowKernelArg | None = None, trace_status: TraceStatus | None = None,
+    log_id: str | None = None, start_time: datetime | None = None,
+    end_time: datetime | None = None, output: str | None = None,
+    created_at: datetime | None = None, error: str | None = None,
+    provider_latency: float | None = None, stdout: str | None = None,
+    provider_request: Json | None = None, provider_response: Json | None = None,
+    inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+    source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+    batch_id: str | None = None, user: str | None = None,
+    flow_log_request_environment: str | None = None, save: bool | None = None,
+    request_options: RequestOptions | None = None,
+) -> Operation[CreateFlowLogResponse]:
+    """Open (or log a whole) trace of the flow (created if new)."""
+    return log_op(KIND, FlowLogRequest, CreateFlowLogResponse, locals())
+
+
+def _update_log(
+    log_id: str, *, trace_status: TraceStatus, inputs: Json | None = None,
+    output: str | None = None, error: str | None = None,
+    request_options: RequestOptions | None = None,
+) -> Operation[FlowLogResponse]:
+    """Update trace ``log_id`` (``PATCH /flows/logs/{log_id}``); ``trace_status="complete"``
+    closes it."""
+    _, fields = split(locals(), ())
+    return Operation(name="flows.update_log", method="PATCH",
+                     path=path("flows", "logs", fields.pop("log_id")), cast_to=FlowLogResponse,
                      json=body("flows.update_log", UpdateTraceRequest, fields),
-                     options=args.get("request_options"))
+                     options=request_options)
+
+
+def _upsert(
+    *, attributes: Json, path: str | None = None, id: str | None = None,
+    commit_message: str | None = None, request_options: RequestOptions | None = None,
+) -> Operation[FlowResponse]:
+    """Create the flow, or a new version of it when ``attributes`` differ."""
+    return upsert_op(KIND, FlowRequest, locals())
 
 
 class FlowsResource(SyncFileResource[FlowResponse, ListFlows]):
     """``client.flows``."""
 
     _kind = KIND
-
-    def log(
-        self, *, version_id: str | None = None, environment: str | None = None,
-        evaluation_id: str | None = None, path: str | None = None, id: str | None = None,
-        flow: FlowKernelArg | None = None, trace_status: TraceStatus | None = None,
-        log_id: str | None = None, start_time: datetime | None = None,
-        end_time: datetime | None = None, output: str | None = None,
-        created_at: datetime | None = None, error: str | None = None,
-        provider_latency: float | None = None, stdout: str | None = None,
-        provider_request: Json | None = None, provider_response: Json | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        flow_log_request_environment: str | None = None, save: bool | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> CreateFlowLogResponse:
-        """Open (or log a whole) trace of the flow (created if new)."""
-        return self._transport.execute(
-            log_op(KIND, FlowLogRequest, CreateFlowLogResponse, locals())
-        )
-
-    def update_log(
-        self, log_id: str, *, trace_status: TraceStatus, inputs: Json | None = None,
-        output: str | None = None, error: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> FlowLogResponse:
-        """Update trace ``log_id``; ``trace_status="complete"`` closes it."""
-        return self._transport.execute(update_log_op(locals()))
-
-    def upsert(
-        self, *, attributes: Json, path: str | None = None, id: str | None = None,
-        commit_message: str | None = None, request_options: RequestOptions | None = None,
-    ) -> FlowResponse:
-        """Create the flow, or a new version of it when ``attributes`` differ."""
-        return self._transport.execute(upsert_op(KIND, FlowRequest, locals()))
+    log = sync_call(_log)
+    update_log = sync_call(_update_log)
+    upsert = sync_call(_upsert)
 
 
 class AsyncFlowsResource(AsyncFileResource[FlowResponse, ListFlows]):
     """``client.flows`` of ``AsyncHumanloop``."""
 
     _kind = KIND
-
-    async def log(
-        self, *, version_id: str | None = None, environment: str | None = None,
-        evaluation_id: str | None = None, path: str | None = None, id: str | None = None,
-        flow: FlowKernelArg | None = None, trace_status: TraceStatus | None = None,
-        log_id: str | None = None, start_time: datetime | None = None,
-        end_time: datetime | None = None, output: str | None = None,
-        created_at: datetime | None = None, error: str | None = None,
-        provider_latency: float | None = None, stdout: str | None = None,
-        provider_request: Json | None = None, provider_response: Json | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        flow_log_request_environment: str | None = None, save: bool | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> CreateFlowLogResponse:
-        """Open (or log a whole) trace of the flow (created if new)."""
-        return await self._transport.execute(
-            log_op(KIND, FlowLogRequest, CreateFlowLogResponse, locals())
-        )
-
-    async def update_log(
-        self, log_id: str, *, trace_status: TraceStatus, inputs: Json | None = None,
-        output: str | None = None, error: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> FlowLogResponse:
-        """Update trace ``log_id``; ``trace_status="complete"`` closes it."""
-        return await self._transport.execute(update_log_op(locals()))
-
-    async def upsert(
-        self, *, attributes: Json, path: str | None = None, id: str | None = None,
-        commit_message: str | None = None, request_options: RequestOptions | None = None,
-    ) -> FlowResponse:
-        """Create the flow, or a new version of it when ``attributes`` differ."""
-        return await self._transport.execute(upsert_op(KIND, FlowRequest, locals()))
+    log = async_call(_log)
+    update_log = async_call(_update_log)
+    upsert = async_call(_upsert)

@@ -24,6 +24,7 @@ from ..types import (
 )
 from ._base import body, path, rename, split
 from ._files import AsyncFileResource, FileKind, SyncFileResource, log_op, upsert_op
+from ._shells import async_call, async_stream, sync_call, sync_stream
 
 if TYPE_CHECKING:
     from ..core._streaming import AsyncStream, Stream
@@ -64,18 +65,92 @@ def call_op(args: Mapping[str, Any], stream: bool) -> Operation[Any]:
                      stream_item=PromptCallStreamResponse if stream else None)
 
 
-def update_log_op(args: Mapping[str, Any]) -> Operation[Any]:
-    _, fields = split(args, ())
+def _call_stream(
+    *, version_id: str | None = None, environment: str | None = None,
+    path: str | None = None, id: str | None = None, prompt_id: str | None = None,
+    messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
+    prompt: PromptKernelArg | None = None, inputs: Json | None = None,
+    source: str | None = None, metadata: Json | None = None,
+    start_time: datetime | None = None, end_time: datetime | None = None,
+    source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+    batch_id: str | None = None, user: str | None = None,
+    prompts_call_stream_request_environment: str | None = None, save: bool | None = None,
+    provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
+    return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
+    request_options: RequestOptions | None = None,
+) -> Operation[PromptCallStreamResponse]:
+    """``call(..., stream=True)``, under the official SDK's name."""
+    return call_op(locals(), stream=True)
+
+
+def _log(
+    *, version_id: str | None = None, environment: str | None = None,
+    evaluation_id: str | None = None, path: str | None = None, id: str | None = None,
+    output_message: Message | None = None, prompt_tokens: int | None = None,
+    output_tokens: int | None = None, prompt_cost: float | None = None,
+    output_cost: float | None = None, finish_reason: str | None = None,
+    messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
+    prompt: PromptKernelArg | None = None, start_time: datetime | None = None,
+    end_time: datetime | None = None, output: str | None = None,
+    created_at: datetime | None = None, error: str | None = None,
+    provider_latency: float | None = None, stdout: str | None = None,
+    provider_request: Json | None = None, provider_response: Json | None = None,
+    inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+    source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+    batch_id: str | None = None, user: str | None = None,
+    prompt_log_request_environment: str | None = None, save: bool | None = None,
+    request_options: RequestOptions | None = None,
+) -> Operation[CreatePromptLogResponse]:
+    """Log a call made outside Humanloop against the prompt (created if new)."""
+    return log_op(KIND, PromptLogRequest, CreatePromptLogResponse, locals())
+
+
+def _update_log(
+    id: str, log_id: str, *, output_message: Message | None = None,
+    prompt_tokens: int | None = None, output_tokens: int | None = None,
+    prompt_cost: float | None = None, output_cost: float | None = None,
+    finish_reason: str | None = None, messages: Messages | None = None,
+    tool_choice: ToolChoiceArg | None = None, output: str | None = None,
+    created_at: datetime | None = None, error: str | None = None,
+    provider_latency: float | None = None, stdout: str | None = None,
+    provider_request: Json | None = None, provider_response: Json | None = None,
+    inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+    start_time: datetime | None = None, end_time: datetime | None = None,
+    request_options: RequestOptions | None = None,
+) -> Operation[LogResponse]:
+    """Update fields of log ``log_id`` of prompt ``id``."""
+    _, fields = split(locals(), ())
     url = path("prompts", fields.pop("id"), "log", fields.pop("log_id"))
     return Operation(name="prompts.update_log", method="PATCH", path=url, cast_to=LogResponse,
                      json=body("prompts.update_log", PromptLogUpdateRequest, fields),
-                     options=args.get("request_options"))
+                     options=request_options)
+
+
+def _upsert(
+    *, model: str, path: str | None = None, id: str | None = None,
+    endpoint: Literal["complete", "chat", "edit"] | None = None,
+    template: Template | None = None, provider: str | None = None,
+    max_tokens: int | None = None, temperature: float | None = None,
+    top_p: float | None = None, stop: str | list[str] | None = None,
+    presence_penalty: float | None = None, frequency_penalty: float | None = None,
+    other: Json | None = None, seed: int | None = None,
+    response_format: ResponseFormatArg | None = None,
+    tools: list[ToolFunctionArg] | None = None, linked_tools: list[str] | None = None,
+    attributes: Json | None = None, commit_message: str | None = None,
+    request_options: RequestOptions | None = None,
+) -> Operation[PromptResponse]:
+    """Create the prompt, or a new version of it when the kernel differs."""
+    return upsert_op(KIND, PromptRequest, locals())
 
 
 class PromptsResource(SyncFileResource[PromptResponse, ListPrompts]):
     """``client.prompts``."""
 
     _kind = KIND
+    call_stream = sync_stream(_call_stream)
+    log = sync_call(_log)
+    update_log = sync_call(_update_log)
+    upsert = sync_call(_upsert)
 
     @overload
     def call(
@@ -147,85 +222,15 @@ class PromptsResource(SyncFileResource[PromptResponse, ListPrompts]):
         result = self._transport.execute(call_op(locals(), stream))
         return result
 
-    def call_stream(
-        self, *, version_id: str | None = None, environment: str | None = None,
-        path: str | None = None, id: str | None = None, prompt_id: str | None = None,
-        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
-        prompt: PromptKernelArg | None = None, inputs: Json | None = None,
-        source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompts_call_stream_request_environment: str | None = None, save: bool | None = None,
-        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
-        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> Stream[PromptCallStreamResponse]:
-        """``call(..., stream=True)``, under the official SDK's name."""
-        chunks: Stream[PromptCallStreamResponse] = self._transport.execute(call_op(locals(), True))
-        return chunks
-
-    def log(
-        self, *, version_id: str | None = None, environment: str | None = None,
-        evaluation_id: str | None = None, path: str | None = None, id: str | None = None,
-        output_message: Message | None = None, prompt_tokens: int | None = None,
-        output_tokens: int | None = None, prompt_cost: float | None = None,
-        output_cost: float | None = None, finish_reason: str | None = None,
-        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
-        prompt: PromptKernelArg | None = None, start_time: datetime | None = None,
-        end_time: datetime | None = None, output: str | None = None,
-        created_at: datetime | None = None, error: str | None = None,
-        provider_latency: float | None = None, stdout: str | None = None,
-        provider_request: Json | None = None, provider_response: Json | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompt_log_request_environment: str | None = None, save: bool | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> CreatePromptLogResponse:
-        """Log a call made outside Humanloop against the prompt (created if new)."""
-        return self._transport.execute(
-            log_op(KIND, PromptLogRequest, CreatePromptLogResponse, locals())
-        )
-
-    def update_log(
-        self, id: str, log_id: str, *, output_message: Message | None = None,
-        prompt_tokens: int | None = None, output_tokens: int | None = None,
-        prompt_cost: float | None = None, output_cost: float | None = None,
-        finish_reason: str | None = None, messages: Messages | None = None,
-        tool_choice: ToolChoiceArg | None = None, output: str | None = None,
-        created_at: datetime | None = None, error: str | None = None,
-        provider_latency: float | None = None, stdout: str | None = None,
-        provider_request: Json | None = None, provider_response: Json | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> LogResponse:
-        """Update fields of log ``log_id`` of prompt ``id``."""
-        result: LogResponse = self._transport.execute(update_log_op(locals()))
-        return result
-
-    def upsert(
-        self, *, model: str, path: str | None = None, id: str | None = None,
-        endpoint: Literal["complete", "chat", "edit"] | None = None,
-        template: Template | None = None, provider: str | None = None,
-        max_tokens: int | None = None, temperature: float | None = None,
-        top_p: float | None = None, stop: str | list[str] | None = None,
-        presence_penalty: float | None = None, frequency_penalty: float | None = None,
-        other: Json | None = None, seed: int | None = None,
-        response_format: ResponseFormatArg | None = None,
-        tools: list[ToolFunctionArg] | None = None, linked_tools: list[str] | None = None,
-        attributes: Json | None = None, commit_message: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> PromptResponse:
-        """Create the prompt, or a new version of it when the kernel differs."""
-        return self._transport.execute(upsert_op(KIND, PromptRequest, locals()))
-
 
 class AsyncPromptsResource(AsyncFileResource[PromptResponse, ListPrompts]):
     """``client.prompts`` of ``AsyncHumanloop``."""
 
     _kind = KIND
+    call_stream = async_stream(_call_stream)
+    log = async_call(_log)
+    update_log = async_call(_update_log)
+    upsert = async_call(_upsert)
 
     @overload
     async def call(
@@ -296,78 +301,3 @@ class AsyncPromptsResource(AsyncFileResource[PromptResponse, ListPrompts]):
         result: PromptCallResponse | AsyncStream[PromptCallStreamResponse]
         result = await self._transport.execute(call_op(locals(), stream))
         return result
-
-    async def call_stream(
-        self, *, version_id: str | None = None, environment: str | None = None,
-        path: str | None = None, id: str | None = None, prompt_id: str | None = None,
-        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
-        prompt: PromptKernelArg | None = None, inputs: Json | None = None,
-        source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompts_call_stream_request_environment: str | None = None, save: bool | None = None,
-        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
-        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> AsyncStream[PromptCallStreamResponse]:
-        """``call(..., stream=True)``, under the official SDK's name."""
-        chunks: AsyncStream[PromptCallStreamResponse]
-        chunks = await self._transport.execute(call_op(locals(), True))
-        return chunks
-
-    async def log(
-        self, *, version_id: str | None = None, environment: str | None = None,
-        evaluation_id: str | None = None, path: str | None = None, id: str | None = None,
-        output_message: Message | None = None, prompt_tokens: int | None = None,
-        output_tokens: int | None = None, prompt_cost: float | None = None,
-        output_cost: float | None = None, finish_reason: str | None = None,
-        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
-        prompt: PromptKernelArg | None = None, start_time: datetime | None = None,
-        end_time: datetime | None = None, output: str | None = None,
-        created_at: datetime | None = None, error: str | None = None,
-        provider_latency: float | None = None, stdout: str | None = None,
-        provider_request: Json | None = None, provider_response: Json | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompt_log_request_environment: str | None = None, save: bool | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> CreatePromptLogResponse:
-        """Log a call made outside Humanloop against the prompt (created if new)."""
-        return await self._transport.execute(
-            log_op(KIND, PromptLogRequest, CreatePromptLogResponse, locals())
-        )
-
-    async def update_log(
-        self, id: str, log_id: str, *, output_message: Message | None = None,
-        prompt_tokens: int | None = None, output_tokens: int | None = None,
-        prompt_cost: float | None = None, output_cost: float | None = None,
-        finish_reason: str | None = None, messages: Messages | None = None,
-        tool_choice: ToolChoiceArg | None = None, output: str | None = None,
-        created_at: datetime | None = None, error: str | None = None,
-        provider_latency: float | None = None, stdout: str | None = None,
-        provider_request: Json | None = None, provider_response: Json | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> LogResponse:
-        """Update fields of log ``log_id`` of prompt ``id``."""
-        result: LogResponse = await self._transport.execute(update_log_op(locals()))
-        return result
-
-    async def upsert(
-        self, *, model: str, path: str | None = None, id: str | None = None,
-        endpoint: Literal["complete", "chat", "edit"] | None = None,
-        template: Template | None = None, provider: str | None = None,
-        max_tokens: int | None = None, temperature: float | None = None,
-        top_p: float | None = None, stop: str | list[str] | None = None,
-        presence_penalty: float | None = None, frequency_penalty: float | None = None,
-        other: Json | None = None, seed: int | None = None,
-        response_format: ResponseFormatArg | None = None,
-        tools: list[ToolFunctionArg] | None = None, linked_tools: list[str] | None = None,
-        attributes: Json | None = None, commit_message: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> PromptResponse:
-        """Create the prompt, or a new version of it when the kernel differs."""
-        return await self._transport.execute(upsert_op(KIND, PromptRequest, locals()))
