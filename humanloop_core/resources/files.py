@@ -9,9 +9,11 @@ from ..types import (
     DatasetResponse,
     EvaluatorResponse,
     FlowResponse,
-    PaginatedData_Union_PromptResponse__ToolResponse__DatasetResponse__EvaluatorResponse__FlowResponse__ as FilesPage,  # noqa: E501
     PromptResponse,
     ToolResponse,
+)
+from ..types import (
+    PaginatedData_Union_PromptResponse__ToolResponse__DatasetResponse__EvaluatorResponse__FlowResponse__ as FilesPage,  # noqa: E501
 )
 from ._base import AsyncResource, SyncResource, query
 from ._shells import Pages, async_pages, sync_pages
