@@ -9,6 +9,7 @@ tool calls with arguments taken from the message), so a wrong answer fails here.
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import re
 import subprocess
@@ -16,6 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -95,15 +97,27 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _run(script: str) -> subprocess.CompletedProcess[str]:
+def _run(script: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script)],
         capture_output=True,
         text=True,
         encoding="utf-8",
-        env=_env(),
+        env={**_env(), **extra_env},
         timeout=240,
     )
+
+
+@contextmanager
+def _serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A loopback HTTP server in a thread for the length of the block; yields its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -147,18 +161,63 @@ class _OtlpSink(http.server.BaseHTTPRequestHandler):
 
 
 def test_tracing_example_exports_over_otlp_when_configured() -> None:
-    sink = http.server.HTTPServer(("127.0.0.1", 0), _OtlpSink)
-    threading.Thread(target=sink.serve_forever, daemon=True).start()
-    try:
-        env = {**_env(), "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.server_port}"}
-        proc = subprocess.run(
-            [sys.executable, str(EXAMPLES / "tracing.py")],
-            capture_output=True, text=True, encoding="utf-8", env=env, timeout=240,
-        )
-    finally:
-        sink.shutdown()
+    with _serving(_OtlpSink) as url:
+        proc = _run("tracing.py", OTEL_EXPORTER_OTLP_ENDPOINT=url)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "exporting spans over OTLP" in proc.stdout
     assert "[span]" not in proc.stdout  # the console summary is replaced, not doubled
     assert _OtlpSink.received and all(path == "/v1/traces" for path, _ in _OtlpSink.received)
     assert sum(size for _, size in _OtlpSink.received) > 500  # several spans, not an empty batch
+
+
+class _FakeOpenAI(http.server.BaseHTTPRequestHandler):
+    """A minimal OpenAI-compatible chat-completions endpoint that echoes the question."""
+
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
+        self.seen.append((self.headers.get("authorization", ""), body))
+        text = f"Fake model says: {body['messages'][-1]['content']}"
+        if body.get("stream"):
+            words = [w + " " for w in text.split(" ")]
+            events = [{"choices": [{"index": 0, "delta": {"content": w}, "finish_reason": None}]} for w in words]
+            events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            events.append({"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": len(words)}})
+            payload = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+            self._reply(payload.encode(), "text/event-stream")
+        else:
+            completion = {
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 7, "completion_tokens": len(text.split())},
+            }
+            self._reply(json.dumps(completion).encode(), "application/json")
+
+    def _reply(self, data: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_openai_backend_example_calls_the_configured_model() -> None:
+    with _serving(_FakeOpenAI) as url:
+        proc = _run(
+            "openai_backend.py",
+            OPENAI_API_KEY="sk-test-example",
+            OPENAI_BASE_URL=f"{url}/v1",
+            OPENAI_MODEL="fake-model",
+        )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "fake-model: Fake model says: Why do lighthouses flash in patterns?" in proc.stdout
+    assert "streamed: Fake model says: Why do lighthouses flash in patterns?" in proc.stdout
+    assert "usage: " in proc.stdout and "openai backend done" in proc.stdout
+    assert len(_FakeOpenAI.seen) == 2
+    assert all(auth == "Bearer sk-test-example" for auth, _ in _FakeOpenAI.seen)
+    assert [body["model"] for _, body in _FakeOpenAI.seen] == ["fake-model", "fake-model"]
+    assert [bool(body.get("stream")) for _, body in _FakeOpenAI.seen] == [False, True]
+    assert "sk-test-example" not in proc.stdout + proc.stderr  # the provider key is never echoed
