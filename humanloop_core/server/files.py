@@ -159,9 +159,15 @@ def move(store: Store, kind: FileKind, file_id: str, body: BaseModel) -> Row:
     data = body.model_dump(exclude_none=True)
     if "path" in data:
         new_path = clean_path(data["path"])
-    elif "name" in data:
-        name = clean_path(data["name"])
-        new_path = "/".join(p for p in (parent_of(file["path"]), name) if p)
+    elif "name" in data or "directory_id" in data:
+        name = clean_path(data.get("name") or file["path"].rsplit("/", 1)[-1])
+        parent = parent_of(file["path"])
+        if "directory_id" in data:
+            directory = store.get_directory(data["directory_id"])
+            if directory is None or directory["id"] != data["directory_id"]:
+                raise not_found("Directory", data["directory_id"])
+            parent = directory["path"]
+        new_path = "/".join(p for p in (parent, name) if p)
     else:
         return file
     other = store.get_file_by_path(new_path)
@@ -219,7 +225,15 @@ def _tool_inputs(kernel: dict[str, Any]) -> list[dict[str, str]]:
     return [{"name": name} for name in properties] if isinstance(properties, dict) else []
 
 
-def describe(store: Store, file: Row) -> dict[str, Any]:
-    """The response of a file at its default version (for listings of mixed kinds)."""
-    kind = KINDS[file["type"]]
-    return file_response(store, kind, file, resolve_version(store, file))
+def describe(store: Store, file: Row) -> dict[str, Any] | None:
+    """The response of a file at its current version, for listings; None while a file
+    being created by a concurrent request has no version yet."""
+    try:
+        version = resolve_version(store, file)
+    except ApiProblem:
+        return None
+    return file_response(store, KINDS[file["type"]], file, version)
+
+
+def describe_all(store: Store, rows: list[Row]) -> list[dict[str, Any]]:
+    return [d for d in (describe(store, r) for r in rows) if d is not None]

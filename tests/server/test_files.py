@@ -134,7 +134,14 @@ def test_directories_and_files_listing(http: httpx.Client, unique_path: str) -> 
     assert moved.status_code == 200 and moved.json()["path"] == f"{unique_path}/b"
     listed = http.get("/files", params={"name": "t1", "type": ["tool"]}).json()
     assert any(r["path"] == f"{unique_path}/b/t1" for r in listed["records"])
+    flow = http.post("/flows", json={"path": f"{unique_path}/f", "attributes": {}}).json()
+    into = http.patch(f"/flows/{flow['id']}", json={"directory_id": created.json()["id"]})
+    assert into.json()["path"] == f"{unique_path}/empty/f"
+    assert into.json()["directory_id"] == created.json()["id"]
+    assert http.delete(f"/directories/{created.json()['id']}").status_code == 409
+    http.delete(f"/flows/{flow['id']}")
     assert http.delete(f"/directories/{created.json()['id']}").status_code == 204
+    assert httpx.get(str(http.base_url) + "openapi.json").status_code == 200  # no key needed
 
 
 def test_evaluation_lifecycle(http: httpx.Client, unique_path: str) -> None:

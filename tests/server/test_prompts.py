@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+
 import httpx
 import pytest
 
+from humanloop_core.server import LocalServer
 from tests.server.conftest import MOCK, sse_items
 from tests.server.wire import validate_schema
 
@@ -224,3 +229,20 @@ def test_spec_check_rejects_a_response_the_spec_forbids() -> None:
     with httpx.Client(base_url="http://server/v5", transport=httpx.MockTransport(handler),
                       event_hooks={"response": [_check]}) as client, pytest.raises(Exception, match="id"):
         client.get("/prompts/pr_1")
+
+
+def test_client_leaving_a_stream_early_still_logs_what_was_produced(tmp_path: Path) -> None:
+    with LocalServer(db=tmp_path / "db.sqlite", mock_chunk_delay=0.05) as srv, httpx.Client(
+        base_url=srv.base_url, headers={"X-API-KEY": srv.api_key}) as http:
+        body = {"path": "early/leave", "prompt": MOCK, "stream": True,
+                "messages": [{"role": "user", "content": "a b c d e f g h i j"}]}
+        with http.stream("POST", "/prompts/call", json=body) as response:
+            first = json.loads(next(response.iter_lines())[5:])
+        for _ in range(100):
+            log = http.get(f"/logs/{first['id']}")
+            if log.status_code == 200:
+                break
+            time.sleep(0.02)
+        assert log.status_code == 200
+        assert log.json()["error"] == "stream interrupted before the end"
+        assert log.json()["output"].startswith("You ")

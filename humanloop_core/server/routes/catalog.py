@@ -72,7 +72,7 @@ def get_directory(id: str, db: Store = Depends(store)) -> Any:
     parts = row["path"].split("/")
     parents = [db.get_directory("/".join(parts[:i])) for i in range(1, len(parts))]
     body = {**_directory(db, row), "subdirectories": subdirectories,
-            "files": [files.describe(db, f) for f in db.files_under(row["path"])],
+            "files": files.describe_all(db, db.files_under(row["path"])),
             "parents": [_directory(db, p) for p in parents if p]}
     return ok(t.DirectoryWithParentsAndChildrenResponse.model_validate(body).to_wire())
 
@@ -118,4 +118,4 @@ def list_files(page: int = Page, size: int = Size, name: Optional[str] = None,
         every, _ = db.list_files(types, name, 1, _ALL, sort_by, desc)
         kept = [r for r in every if env is not None and env["id"] in db.deployments(r["id"])]
         rows, total = kept[(page - 1) * size: page * size], len(kept)
-    return ok(page_of([files.describe(db, r) for r in rows], page, size, total))
+    return ok(page_of(files.describe_all(db, rows), page, size, total))

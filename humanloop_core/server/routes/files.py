@@ -32,7 +32,7 @@ def file_router(kind: files.FileKind) -> APIRouter:
                    user_filter: Optional[str] = None, sort_by: SortBy = "created_at",
                    order: Order = "desc", db: Store = Depends(store)) -> Any:
         rows, total = db.list_files([kind.type], name, page, size, sort_by, order != "asc")
-        return ok(page_of([files.describe(db, r) for r in rows], page, size, total))
+        return ok(page_of(files.describe_all(db, rows), page, size, total))
 
     if kind.type == "dataset":
         @router.post("", summary="Upsert Dataset", responses=ok_doc)
