@@ -7,7 +7,6 @@ header, or the adapter was built with it), so an absence is meaningful.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
@@ -196,38 +195,3 @@ async def test_spans_never_carry_the_key(
     dumped = "\n".join(span.to_json() for span in spans)
     assert "gen_ai" in dumped  # spans have real content, so the absence below means something
     assert_no_secret(dumped, "exported spans")
-
-
-def test_langchain_serialisation_hides_the_key() -> None:
-    from langchain_core.load import dumpd, dumps
-    from langchain_humanloop import ChatHumanloop
-
-    model = ChatHumanloop(
-        api_key=API_KEY, path="support/assistant", base_url="http://127.0.0.1:9/v5"
-    )
-    assert model.api_key is not None and model.api_key.get_secret_value() == API_KEY
-    assert_no_secret(json.dumps(dumpd(model)), "langchain dumpd")
-    assert_no_secret(dumps(model), "langchain dumps")
-    assert_no_secret(repr(model), "repr(ChatHumanloop)")
-    assert_no_secret(str(model), "str(ChatHumanloop)")
-    assert_no_secret(model.model_dump_json(), "ChatHumanloop.model_dump_json")
-    assert_no_secret(repr(model.model_dump()), "ChatHumanloop.model_dump")
-    assert_no_secret(repr(model._identifying_params), "ChatHumanloop._identifying_params")
-
-
-def test_llama_index_serialisation_hides_the_keys() -> None:
-    from llama_index.llms.humanloop import Humanloop as HumanloopLLM
-
-    llm = HumanloopLLM(
-        api_key=API_KEY,
-        path="support/assistant",
-        base_url="http://127.0.0.1:9/v5",
-        provider_api_keys={"openai": PROVIDER_KEY},
-    )
-    assert llm._client_kwargs()["api_key"] == API_KEY
-    assert_no_secret(json.dumps(llm.to_dict(), default=str), "LlamaIndex to_dict")
-    assert_no_secret(llm.to_json(), "LlamaIndex to_json")
-    assert_no_secret(repr(llm), "repr(llama_index Humanloop)")
-    assert_no_secret(str(llm), "str(llama_index Humanloop)")
-    assert_no_secret(llm.model_dump_json(), "llama_index Humanloop.model_dump_json")
-    assert_no_secret(repr(llm.metadata), "llama_index Humanloop.metadata")
