@@ -16,6 +16,7 @@ import pytest
 from humanloop_core import (
     APIConnectionError,
     ApiError,
+    APIResponseValidationError,
     APITimeoutError,
     InternalServerError,
     UnprocessableEntityError,
@@ -157,6 +158,35 @@ async def test_event_of_the_wrong_shape_raises(driver: Driver, fault: FaultServe
     assert got.items == []
     assert isinstance(got.error, ApiError), repr(got.error)
     assert "not a number" in str(got.error)
+
+
+async def test_server_error_event_mid_stream_raises_after_the_items(
+    driver: Driver, fault: FaultServer
+) -> None:
+    events = stream_events(["partial"])
+    error = sse('{"status_code": 503, "detail": "provider unavailable"}', event="error")
+    fault.play(EventStream([events[0], error]))
+    client = driver.client(fault.base_url)
+    got = await driver.stream(client)
+    assert [item.output for item in got.items] == ["partial"]
+    assert isinstance(got.error, InternalServerError), repr(got.error)
+    assert "provider unavailable" in str(got.error)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["<html>maintenance</html>", {"id": "log_1", "logs": "not a list"}],
+    ids=["html", "shape"],
+)
+async def test_2xx_body_that_does_not_parse_raises_showing_it(
+    driver: Driver, fault: FaultServer, body: object
+) -> None:
+    fault.play(Reply(200, body, {"Content-Type": "text/html"} if isinstance(body, str) else {}))
+    client = driver.client(fault.base_url)
+    with pytest.raises(APIResponseValidationError) as caught:
+        await driver.call(client)
+    assert len(fault.attempts) == 1  # the server answered: sending again would not help
+    assert ("maintenance" if isinstance(body, str) else "not a list") in str(caught.value)
 
 
 async def test_proxy_502_html_keeps_the_page_text(driver: Driver, fault: FaultServer) -> None:

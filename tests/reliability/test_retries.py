@@ -245,3 +245,65 @@ async def test_stream_is_retried_before_its_first_byte(driver: Driver, fault: Fa
     assert [item.output for item in got.items] == ["a", "b", "c"]
     assert len(fault.attempts) == 2
     assert len(set(header_values(fault.attempts, IDEMPOTENCY_HEADER))) == 1
+
+
+# --- waits too long to sleep through: the requested sleep is recorded instead ------------
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Replace the transports' sleep (their one seam for waiting) with a recorder."""
+    from humanloop_core.core._client import AsyncTransport, SyncTransport
+
+    recorded: list[float] = []
+
+    async def async_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(SyncTransport, "_sleep", staticmethod(recorded.append))
+    monkeypatch.setattr(AsyncTransport, "_sleep", staticmethod(async_sleep))
+    return recorded
+
+
+@pytest.mark.parametrize(
+    ("headers", "low", "high"),
+    [
+        (
+            {"Retry-After": "3600"},
+            60.0,
+            60.0,
+        ),  # capped: a server cannot park the caller for an hour
+        ({"retry-after-ms": "120000"}, 60.0, 60.0),
+        (
+            {"Retry-After": "soon"},
+            0.375,
+            0.5,
+        ),  # unreadable: the default backoff, not zero, not forever
+        ({"Retry-After": "-5"}, 0.0, 0.0),  # negative: retry at once
+    ],
+)
+async def test_retry_after_bounds(
+    driver: Driver,
+    fault: FaultServer,
+    sleeps: list[float],
+    headers: dict[str, str],
+    low: float,
+    high: float,
+) -> None:
+    fault.play(Reply(429, {"detail": "slow down"}, headers), Reply(200, call_body()))
+    client = driver.client(fault.base_url)
+    await driver.call(client)
+    assert len(fault.attempts) == 2
+    assert len(sleeps) == 1 and low <= sleeps[0] <= high, sleeps
+
+
+async def test_backoff_doubles_and_is_capped(
+    driver: Driver, fault: FaultServer, sleeps: list[float]
+) -> None:
+    fault.play(Reply(503, {"detail": "busy"}))
+    client = driver.client(fault.base_url, max_retries=6)
+    with pytest.raises(InternalServerError):
+        await driver.call(client)
+    assert len(fault.attempts) == 7
+    nominal = [0.5, 1, 2, 4, 8, 8]  # min(0.5 * 2**n, 8), less up to 25% jitter
+    assert all(0.75 * n <= s <= n for s, n in zip(sleeps, nominal, strict=True)), sleeps
