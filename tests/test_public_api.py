@@ -120,9 +120,13 @@ def test_custom_http_client_alias_and_default_headers(base_url: str, api_key: st
         Humanloop(api_key="k", http_client=httpx.Client(), httpx_client=httpx.Client())
 
 
-async def test_async_client_context_manager(base_url: str, api_key: str) -> None:
+async def test_async_client_context_manager_and_with_options(base_url: str, api_key: str) -> None:
     async with AsyncHumanloop(api_key=api_key, base_url=base_url) as client:
-        assert isinstance(await client.directories.list(), list)
+        async with client.with_options(max_retries=0) as copy:
+            assert type(copy) is AsyncHumanloop
+            assert copy._transport.http_client is client._transport.http_client
+            assert isinstance(await copy.directories.list(), list)
+        assert isinstance(await client.directories.list(), list)  # the copy left the pool open
         pool = client._transport.http_client
     assert pool.is_closed
 
