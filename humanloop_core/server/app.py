@@ -18,7 +18,8 @@ from . import files
 from .errors import ApiProblem
 from .idempotency import IdempotencyMiddleware
 from .providers import ProviderRegistry
-from .routes import catalog, evaluations, logging as logging_routes
+from .routes import catalog, evaluations
+from .routes import logging as logging_routes
 from .routes.files import file_router
 from .store import Store
 

@@ -156,7 +156,7 @@ def test_evaluation_lifecycle(http: httpx.Client, unique_path: str) -> None:
     evaluation = created.json()
     assert evaluation["status"] == "pending" and evaluation["file_id"] == prompt["id"]
     points = http.get(f"/datasets/{dataset['id']}/datapoints").json()["records"]
-    for point, verdict in zip(points, [True, False]):
+    for point, verdict in zip(points, [True, False], strict=True):
         log = http.post("/prompts/log", json={"id": prompt["id"], "output": "o", "evaluation_id": evaluation["id"],
                                               "source_datapoint_id": point["id"], "inputs": point["inputs"]}).json()
         http.post("/evaluators/log", json={"id": judge["id"], "parent_id": log["id"], "judgment": verdict})

@@ -11,7 +11,12 @@ import httpx
 import pytest
 
 from humanloop_core.server import LocalServer, ProviderRegistry
-from humanloop_core.server.providers import MockProvider, OpenAIProvider, ProviderError, ProviderRequest
+from humanloop_core.server.providers import (
+    MockProvider,
+    OpenAIProvider,
+    ProviderError,
+    ProviderRequest,
+)
 from tests.server.conftest import sse_items
 
 COMPLETION = {

@@ -1,15 +1,15 @@
 """Directories and the mixed listing of files."""
 
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from humanloop_core import types as t
 
 from .. import files
 from ..errors import ApiProblem, invalid, not_found
 from ..store import Row, Store
-from .common import Page, Size, no_content, ok, page_of, store
+from .common import DB, Page, Size, no_content, ok, page_of
 
 router = APIRouter()
 _ALL = 1_000_000
@@ -29,8 +29,8 @@ def _get_directory(db: Store, dir_id: str) -> Row:
     return row
 
 
-def _target_path(db: Store, name: Optional[str], parent_id: Optional[str], path: Optional[str],
-                 current: Optional[str] = None) -> str:
+def _target_path(db: Store, name: str | None, parent_id: str | None, path: str | None,
+                 current: str | None = None) -> str:
     """The directory path a create/update body asks for."""
     if path:
         return files.clean_path(path)
@@ -46,13 +46,13 @@ def _target_path(db: Store, name: Optional[str], parent_id: Optional[str], path:
 
 @router.get("/directories", tags=["directories"], summary="List Directories",
             responses={200: {"model": list[t.DirectoryResponse]}})
-def list_directories(db: Store = Depends(store)) -> Any:
+def list_directories(*, db: DB) -> Any:
     return ok([_directory(db, r) for r in db.list_directories()])
 
 
 @router.post("/directories", tags=["directories"], status_code=201, summary="Create a Directory",
              responses={201: {"model": t.DirectoryResponse}})
-def create_directory(body: t.CreateDirectoryRequest, db: Store = Depends(store)) -> Any:
+def create_directory(*, body: t.CreateDirectoryRequest, db: DB) -> Any:
     path = _target_path(db, body.name, body.parent_id, body.path)
     if db.get_file_by_path(path) is not None:
         raise ApiProblem(409, f"path {path!r} is a file")
@@ -64,7 +64,7 @@ def create_directory(body: t.CreateDirectoryRequest, db: Store = Depends(store))
 
 @router.get("/directories/{id}", tags=["directories"], summary="Get a Directory",
             responses={200: {"model": t.DirectoryWithParentsAndChildrenResponse}})
-def get_directory(id: str, db: Store = Depends(store)) -> Any:
+def get_directory(*, id: str, db: DB) -> Any:
     row = _get_directory(db, id)
     prefix = row["path"] + "/"
     subdirectories = [_directory(db, d) for d in db.list_directories()
@@ -79,7 +79,7 @@ def get_directory(id: str, db: Store = Depends(store)) -> Any:
 
 @router.patch("/directories/{id}", tags=["directories"], summary="Update a Directory",
               responses={200: {"model": t.DirectoryResponse}})
-def update_directory(id: str, body: t.UpdateDirectoryRequest, db: Store = Depends(store)) -> Any:
+def update_directory(*, id: str, body: t.UpdateDirectoryRequest, db: DB) -> Any:
     row = _get_directory(db, id)
     path = _target_path(db, body.name, body.parent_id, body.path, current=row["path"])
     if path != row["path"]:
@@ -94,7 +94,7 @@ def update_directory(id: str, body: t.UpdateDirectoryRequest, db: Store = Depend
 
 @router.delete("/directories/{id}", tags=["directories"], status_code=204, response_class=Response,
                response_model=None, summary="Delete an empty Directory")
-def delete_directory(id: str, db: Store = Depends(store)) -> Any:
+def delete_directory(*, id: str, db: DB) -> Any:
     row = _get_directory(db, id)
     prefix = row["path"] + "/"
     if db.files_under(row["path"]) or any(d["path"].startswith(prefix) for d in db.list_directories()):
@@ -105,10 +105,10 @@ def delete_directory(id: str, db: Store = Depends(store)) -> Any:
 
 @router.get("/files", tags=["files"], summary="List Files of every kind",
             responses={200: {"model": t.PaginatedData_Union_PromptResponse__ToolResponse__DatasetResponse__EvaluatorResponse__FlowResponse__}})
-def list_files(page: int = Page, size: int = Size, name: Optional[str] = None,
-               type: Optional[list[t.FileType]] = Query(None), environment: Optional[str] = None,
-               sort_by: Optional[Literal["created_at", "updated_at", "name"]] = "created_at",
-               order: Optional[Literal["asc", "desc"]] = "desc", db: Store = Depends(store)) -> Any:
+def list_files(*, page: Page = 1, size: Size = 10, name: str | None = None,
+               type: Annotated[list[t.FileType] | None, Query()] = None, environment: str | None = None,
+               sort_by: Literal["created_at", "updated_at", "name"] | None = "created_at",
+               order: Literal["asc", "desc"] | None = "desc", db: DB) -> Any:
     types = list(type or files.KINDS)
     desc = order != "asc"
     if environment is None:

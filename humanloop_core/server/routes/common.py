@@ -1,16 +1,16 @@
 """Pieces every router shares: the store and providers of the running app, paging, JSON."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..providers import ProviderRegistry
 from ..store import Store
 
-Page = Query(1, ge=1, description="Page number, from 1.")
-Size = Query(10, ge=0, le=1000, description="Page size.")
+Page = Annotated[int, Query(ge=1, description="Page number, from 1.")]
+Size = Annotated[int, Query(ge=0, le=1000, description="Page size.")]
 
 
 # Dependencies are async on purpose: FastAPI runs sync ones in the thread pool, and a
@@ -38,3 +38,7 @@ def page_of(records: list[Any], page: int, size: int, total: int) -> dict[str, A
 async def off_loop(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a blocking store-bound function in the thread pool, keeping the loop free."""
     return await run_in_threadpool(fn, *args, **kwargs)
+
+
+DB = Annotated[Store, Depends(store)]
+Providers = Annotated[ProviderRegistry, Depends(providers)]
