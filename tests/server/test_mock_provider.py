@@ -137,3 +137,52 @@ def test_failures_and_chunk_delay() -> None:
     chunks = loop.run_until_complete(collect(MockProvider(chunk_delay=0.02), request("a b")))
     assert loop.time() - started >= 0.02 * len(chunks) * 0.9
     loop.close()
+
+
+def test_schema_bounds_win_over_message_values() -> None:
+    schema = {"type": "object", "required": ["n", "s", "items", "pick"],
+              "properties": {"n": {"type": "integer", "minimum": 10, "maximum": 20},
+                             "s": {"type": "string", "minLength": 5, "maxLength": 6},
+                             "items": {"type": "array", "minItems": 2, "items": {"type": "integer"}},
+                             "pick": {"const": "fixed"}}}
+    args = build_arguments(schema, "set 99 and 'ab'")
+    assert args == {"n": 20, "s": "abxxx", "items": [0, 0], "pick": "fixed"}
+    OAS30Validator(schema).validate(args)
+
+
+def _schemas() -> Any:
+    from hypothesis import strategies as st
+
+    names = st.text(alphabet="abcdefgh", min_size=1, max_size=5)
+    bounds = st.integers(-50, 50)
+    leaves = st.one_of(
+        st.builds(lambda lo, span: {"type": "integer", "minimum": lo, "maximum": lo + span}, bounds, st.integers(0, 9)),
+        st.just({"type": "number"}),
+        st.just({"type": "boolean"}),
+        st.builds(lambda lo: {"type": "string", "minLength": lo}, st.integers(0, 4)),
+        st.lists(names, min_size=1, max_size=3, unique=True).map(lambda e: {"type": "string", "enum": e}),
+    )
+
+    def objects(children: Any) -> Any:
+        return st.dictionaries(names, children, max_size=4).flatmap(
+            lambda props: st.sets(st.sampled_from(sorted(props)) if props else st.nothing()).map(
+                lambda req: {"type": "object", "properties": props, "required": sorted(req)}))
+
+    def arrays(children: Any) -> Any:
+        return st.builds(lambda item, n: {"type": "array", "items": item, "minItems": n}, children, st.integers(0, 3))
+
+    return st.recursive(leaves, lambda children: objects(children) | arrays(children), max_leaves=10)
+
+
+def test_json_schema_output_is_always_valid() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from jsonschema import Draft7Validator
+
+    @given(schema=_schemas(), text=st.text(max_size=40))
+    @settings(max_examples=150, deadline=None)
+    def check(schema: dict[str, Any], text: str) -> None:
+        done = reply(request(text, response_format={"type": "json_schema", "json_schema": {"schema": schema}}))
+        Draft7Validator(schema).validate(json.loads(done.output))
+
+    check()

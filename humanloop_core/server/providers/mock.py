@@ -31,11 +31,14 @@ Values (tool arguments and JSON output), from the last user message
     order of appearance by ``number``/``integer`` and ``string`` properties, in the
     schema's property order; an ``enum`` takes the first of its values the message
     contains; an array of numbers or strings takes all the remaining ones. Otherwise the
-    schema's ``default``, ``const`` or first ``enum`` value. A required property still
-    without a value gets: for a string, the last capitalised word after the first word
-    (else the last word); ``0`` for numbers; ``false``; ``[]``; an object built by these
-    rules. Optional properties without a value are left out. ``$ref`` into
-    ``$defs``/``definitions`` is followed; ``anyOf``/``oneOf`` use the first non-null branch.
+    schema's ``default`` or first ``enum`` value (a ``const`` always wins). A required
+    property still without a value gets: for a string, the last capitalised word after the
+    first word (else the last word); ``0`` for numbers; ``false``; ``[]``; an object built
+    by these rules. Optional properties without a value are left out. Then the schema's
+    bounds apply: numbers are clamped to ``minimum``/``maximum``, strings padded with
+    ``x`` to ``minLength`` and cut to ``maxLength``, arrays filled to ``minItems`` and cut to
+    ``maxItems``. ``$ref`` into ``$defs``/``definitions`` is followed; ``anyOf``/``oneOf``
+    use the first non-null branch.
 
 Limits
     ``stop``: a text reply is cut before the first stop sequence it contains
@@ -167,21 +170,49 @@ def build_value(schema: Any, values: Values, root: dict[str, Any], required: boo
     kind = _type_of(schema)
     if kind == "object":
         return True, _build_object(schema, values, root)
-    found, value = _from_text(schema, kind, values)
-    if found:
-        return True, value
-    for key in ("default", "const"):
+    for key in ("const",):
         if key in schema:
             return True, schema[key]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
+    found, value = _from_text(schema, kind, values)
+    if not found and "default" in schema:
+        return True, schema["default"]
+    if not found and isinstance(schema.get("enum"), list) and schema["enum"]:
         return True, schema["enum"][0]
-    if not required:
+    if not found and not required:
         return False, None
-    fallbacks: dict[str | None, Any] = {
-        "string": values.fallback_word(), "number": 0, "integer": 0, "boolean": False,
-        "array": [], "null": None,
-    }
-    return True, fallbacks.get(kind, values.fallback_word())
+    if not found:
+        fallbacks: dict[str | None, Any] = {
+            "string": values.fallback_word(), "number": 0, "integer": 0, "boolean": False,
+            "array": [], "null": None,
+        }
+        value = fallbacks.get(kind, values.fallback_word())
+    return True, _within_bounds(schema, kind, value, values, root)
+
+
+def _within_bounds(schema: dict[str, Any], kind: str | None, value: Any, values: Values,
+                   root: dict[str, Any]) -> Any:
+    """Clamp numbers into minimum/maximum, pad short strings and arrays: the schema wins
+    over what the message offered."""
+    if kind in ("number", "integer") and isinstance(value, (int, float)):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if isinstance(low, (int, float)) and value < low:
+            value = low
+        if isinstance(high, (int, float)) and value > high:
+            value = high
+        return int(value) if kind == "integer" else value
+    if kind == "string" and isinstance(value, str):
+        shortest = schema.get("minLength")
+        if isinstance(shortest, int) and len(value) < shortest:
+            value = value + "x" * (shortest - len(value))
+        longest = schema.get("maxLength")
+        return value[:longest] if isinstance(longest, int) else value
+    if kind == "array" and isinstance(value, list):
+        fewest = schema.get("minItems")
+        while isinstance(fewest, int) and len(value) < fewest:
+            value.append(build_value(schema.get("items") or {}, values, root)[1])
+        most = schema.get("maxItems")
+        return value[:most] if isinstance(most, int) else value
+    return value
 
 
 def _build_object(schema: dict[str, Any], values: Values, root: dict[str, Any]) -> dict[str, Any]:
