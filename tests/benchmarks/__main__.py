@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results: list[tuple[str, list[Row]]] = []
     notes: dict[str, str] = {}
+    load_before = os.getloadavg()[0]
     for module in args.only or MODULES:
         print(f"== {module} ...", file=sys.stderr, flush=True)
         rows, notes[module] = _run_module(module)
@@ -184,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("ratio = cost relative to the suite's baseline row (time, memory or 1/throughput); lower is better.")
     print("\n".join(machine()))
+    busy = max(load_before, os.getloadavg()[0])
+    if busy > (os.cpu_count() or 1):
+        print(f"Note: the machine was busy (1-min load up to {busy:.1f} on {os.cpu_count()} cores): "
+              "absolute figures are slower than on an idle machine; ratios, measured side by side, hold better.")
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as fh:
             fh.write(markdown(results, notes))
