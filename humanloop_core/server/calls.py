@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from .rendering import render_messages
 from .store import Row, Store, new_id, now
 
 PROMPT = files.KINDS["prompt"]
+logger = logging.getLogger("humanloop_core.server")
 
 
 @dataclass
@@ -117,7 +119,19 @@ def _record_and_answer(store: Store, plan: CallPlan, completion: Completion) -> 
 
 async def _complete(registry: ProviderRegistry, plan: CallPlan) -> Completion:
     provider = registry.get(plan.version["kernel"].get("provider") or "openai")
-    return await provider.complete(plan.provider_request)
+    try:
+        return await provider.complete(plan.provider_request)
+    except ProviderError:
+        raise
+    except Exception as exc:
+        raise _unexpected(provider.name, exc) from exc
+
+
+def _unexpected(provider: str, exc: Exception) -> ProviderError:
+    """A provider bug or an answer it could not read: logged with its traceback here, and
+    reported (and stored) as a provider failure rather than a bare 500."""
+    logger.exception("provider %s failed unexpectedly", provider)
+    return ProviderError(f"the {provider} provider failed: {type(exc).__name__}: {exc}"[:500], 502)
 
 
 def _merge(completion: Completion, chunk: Chunk, calls: dict[str, dict[str, Any]]) -> None:
@@ -165,6 +179,8 @@ async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> As
             pending = chunk
     except ProviderError as exc:
         error = str(exc)
+    except Exception as exc:  # only the provider raises these; the client's leaving is below
+        error = str(_unexpected(plan.version["kernel"].get("provider") or "openai", exc))
     except BaseException:
         # The client went away (or the server is stopping): keep what was produced.
         completion.tool_calls = list(calls.values()) or None

@@ -170,3 +170,21 @@ def test_through_the_server_with_provider_api_keys(tmp_path: Any) -> None:
             items = sse_items(streamed)
         assert "".join(i.get("output", "") for i in items) == "Hello"
         assert items[-1]["output_tokens"] == 2
+
+
+def test_unreadable_upstream_answer_is_a_logged_502_not_a_crash(tmp_path: Any) -> None:
+    recorder = Recorder(body={"choices": "not a list"}, stream=b"data: {not json}\n\n")
+    registry = ProviderRegistry({"openai": recorder.provider()})
+    with LocalServer(db=tmp_path / "db.sqlite", providers=registry) as srv, httpx.Client(
+        base_url=srv.base_url, headers={"X-API-KEY": srv.api_key}) as http:
+        body = {"path": "openai/broken", "prompt": {"model": "m", "provider": "openai"},
+                "provider_api_keys": {"openai": "sk-x"}}
+        with http.stream("POST", "/prompts/call", json={**body, "stream": True}) as streamed:
+            items = sse_items(streamed)
+        assert "openai provider failed" in items[-1]["error"]
+        recorder.stream = None
+        plain = http.post("/prompts/call", json=body)
+        assert plain.status_code == 502 and "openai provider failed" in plain.json()["detail"]
+        file_id = http.get(f"/logs/{items[-1]['id']}").json()["prompt"]["id"]
+        logged = http.get("/logs", params={"file_id": file_id}).json()["records"]
+        assert len(logged) == 2 and all("failed" in log["error"] for log in logged)
