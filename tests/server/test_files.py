@@ -171,3 +171,35 @@ def test_evaluation_lifecycle(http: httpx.Client, unique_path: str) -> None:
     assert status.json()["status"] == "completed"
     assert http.delete(f"/evaluations/{evaluation['id']}").status_code == 204
     assert http.get(f"/evaluations/{evaluation['id']}").status_code == 404
+
+
+def test_remaining_operations_answer_in_spec_shape(http: httpx.Client, unique_path: str) -> None:
+    prompt = http.post("/prompts", json={"path": unique_path + "/p", **MOCK}).json()
+    judge = http.post("/evaluators", json={"path": unique_path + "/judge", **EVALUATOR}).json()
+    monitored = http.post(f"/prompts/{prompt['id']}/evaluators",
+                          json={"activate": [{"evaluator_version_id": judge["version_id"]}]})
+    assert monitored.status_code == 200 and monitored.json()["id"] == prompt["id"]
+
+    tool_log = http.post("/tools/log", json={"path": unique_path + "/t", "tool": TOOL, "output": "a"}).json()
+    updated = http.patch(f"/tools/{tool_log['tool_id']}/log/{tool_log['id']}", json={"output": "b"})
+    assert updated.status_code == 200 and updated.json()["output"] == "b"
+    assert http.patch(f"/prompts/{prompt['id']}/log/{tool_log['id']}", json={}).status_code == 404
+
+    judged = http.post("/evaluators/log", json={"id": judge["id"], "parent_id": tool_log["id"], "judgment": False}).json()
+    with_parent = http.get("/logs", params={"file_id": judge["id"], "include_parent": True}).json()
+    assert with_parent["records"][0]["parent"]["id"] == tool_log["id"]
+    assert with_parent["records"][0]["id"] == judged["id"]
+
+    dataset = http.post("/datasets", json={"path": unique_path + "/d", "datapoints": [{"inputs": {"a": "1"}}]}).json()
+    other = http.post("/prompts", json={"path": unique_path + "/p", **MOCK, "temperature": 0.5}).json()
+    evaluation = http.post("/evaluations", json={
+        "dataset": {"path": dataset["path"]}, "evaluators": [{"file_id": judge["id"]}],
+        "evaluatees": [{"version_id": prompt["version_id"]}]}).json()
+    changed = http.patch(f"/evaluations/{evaluation['id']}", json={
+        "name": "renamed", "evaluatees": [{"version_id": prompt["version_id"]}, {"version_id": other["version_id"]}]})
+    assert changed.status_code == 200 and changed.json()["name"] == "renamed"
+    assert len(changed.json()["evaluatees"]) == 2
+    pinned = http.post(f"/evaluations/{evaluation['id']}/pin-evaluatee", json={"version_id": other["version_id"]})
+    assert [e["pinned"] for e in pinned.json()["evaluatees"]] == [False, True]
+    bad = http.post("/evaluations", json={"dataset": {"path": prompt["path"]}, "evaluators": []})
+    assert bad.status_code == 422 and "not a dataset" in bad.json()["detail"][0]["msg"]
