@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 Row = dict[str, Any]
 
+REPLAY_RETENTION = timedelta(hours=1)
+REPLAY_PRUNE_EVERY = 500
 DEFAULT_ENVIRONMENTS = (("production", "default"), ("staging", "other"), ("development", "other"))
 
 _SCHEMA = """
@@ -52,6 +54,7 @@ CREATE TABLE IF NOT EXISTS directories(
 CREATE TABLE IF NOT EXISTS replays(
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
     content_type TEXT NOT NULL, body BLOB NOT NULL, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS replays_age ON replays(created_at);
 CREATE TABLE IF NOT EXISTS evaluations(
     id TEXT PRIMARY KEY, file_id TEXT, body TEXT NOT NULL, created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL);
@@ -132,6 +135,7 @@ class SqliteStore:
         self.path = path
         self._lock = threading.RLock()
         self._environments: list[Row] | None = None
+        self._replays_since_prune = 0
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.create_function("name_of", 1, lambda p: p.rsplit("/", 1)[-1], deterministic=True)
@@ -142,9 +146,7 @@ class SqliteStore:
         self._conn.execute("PRAGMA busy_timeout=5000")
         with self._lock:
             self._conn.executescript(_SCHEMA)
-            # Replays only need to outlive a client's retries; a day is plenty.
-            self._conn.execute("DELETE FROM replays WHERE created_at < ?",
-                               ((datetime.now(timezone.utc) - timedelta(days=1)).isoformat(),))
+            self._prune_replays()
             for name, tag in DEFAULT_ENVIRONMENTS:
                 self._conn.execute(
                     "INSERT OR IGNORE INTO environments VALUES (?,?,?,?)",
@@ -433,3 +435,14 @@ class SqliteStore:
     def put_replay(self, key: str, fingerprint: str, status: int, content_type: str, body: bytes) -> None:
         self._write([("INSERT OR IGNORE INTO replays VALUES (?,?,?,?,?,?)",
                       (key, fingerprint, status, content_type, body, now()))])
+        self._replays_since_prune += 1
+        if self._replays_since_prune >= REPLAY_PRUNE_EVERY:
+            self._prune_replays()
+
+    def _prune_replays(self) -> None:
+        # Replays only need to outlive a client's retries (seconds); keeping every answer
+        # would grow the database with each POST.
+        cutoff = (datetime.now(timezone.utc) - REPLAY_RETENTION).isoformat()
+        with self._lock:
+            self._conn.execute("DELETE FROM replays WHERE created_at < ?", (cutoff,))
+            self._replays_since_prune = 0
