@@ -25,7 +25,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", default=None,
                         help="SQLite file (default: in the user data directory); ':memory:' for a throwaway one")
     parser.add_argument("--api-key", default=None,
-                        help="key clients send as X-API-KEY (default: $HUMANLOOP_API_KEY, else generated)")
+                        help="key clients send as X-API-KEY (default: $HUMANLOOP_API_KEY, else generated; "
+                             "prefer the variable: arguments show in the process list)")
     parser.add_argument("--mock-chunk-delay", type=float, default=0.0,
                         help="seconds the mock provider waits before each streamed chunk")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
