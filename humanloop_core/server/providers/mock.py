@@ -141,26 +141,35 @@ def _type_of(schema: dict[str, Any]) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-def _from_text(schema: dict[str, Any], kind: str | None, values: Values) -> tuple[bool, Any]:
+def _from_text(schema: dict[str, Any], kind: str | None, values: Values,
+               root: dict[str, Any]) -> tuple[bool, Any]:
     enum = schema.get("enum")
     if isinstance(enum, list) and enum:
-        lowered = values.text.lower()
-        hit = next((e for e in enum if isinstance(e, str) and e.lower() in lowered), None)
-        return (True, hit) if hit is not None else (False, None)
+        hits = _enum_hits(enum, values.text)
+        return (True, hits[0]) if hits else (False, None)
     if kind in ("number", "integer") and values.numbers:
         number = values.numbers.pop(0)
         return True, int(number) if kind == "integer" else number
     if kind == "string" and values.strings:
         return True, values.strings.pop(0)
     if kind == "array":
-        item_kind = _type_of(schema.get("items") or {})
+        items = _resolve(schema.get("items") or {}, root)
+        item_kind = _type_of(items)
+        if isinstance(items.get("enum"), list) and items["enum"]:
+            hits = _enum_hits(items["enum"], values.text)
+            return (True, hits) if hits else (False, None)
         if item_kind in ("number", "integer") and values.numbers:
             taken, values.numbers = values.numbers, []
-            return True, [int(n) for n in taken] if item_kind == "integer" else taken
+            return True, [_within_bounds(items, item_kind, n, values, root) for n in taken]
         if item_kind == "string" and values.strings:
             taken_s, values.strings = values.strings, []
-            return True, taken_s
+            return True, [_within_bounds(items, item_kind, v, values, root) for v in taken_s]
     return False, None
+
+
+def _enum_hits(enum: list[Any], text: str) -> list[Any]:
+    lowered = text.lower()
+    return [e for e in enum if isinstance(e, str) and e.lower() in lowered]
 
 
 def build_value(schema: Any, values: Values, root: dict[str, Any], required: bool = True) -> tuple[bool, Any]:
@@ -173,7 +182,7 @@ def build_value(schema: Any, values: Values, root: dict[str, Any], required: boo
     for key in ("const",):
         if key in schema:
             return True, schema[key]
-    found, value = _from_text(schema, kind, values)
+    found, value = _from_text(schema, kind, values, root)
     if not found and "default" in schema:
         return True, schema["default"]
     if not found and isinstance(schema.get("enum"), list) and schema["enum"]:
