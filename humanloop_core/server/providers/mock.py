@@ -30,7 +30,8 @@ Values (tool arguments and JSON output), from the last user message
     Numbers (``-3``, ``2.5``) and quoted strings (``"..."`` or ``'...'``) are taken in
     order of appearance by ``number``/``integer`` and ``string`` properties, in the
     schema's property order; an ``enum`` takes the first of its values the message
-    contains; an array of numbers or strings takes all the remaining ones. Otherwise the
+    contains; an array of numbers or strings takes all the remaining ones, an array of
+    ``enum`` members every member the message contains. Otherwise the
     schema's ``default`` or first ``enum`` value (a ``const`` always wins). A required
     property still without a value gets: for a string, the last capitalised word after the
     first word (else the last word); ``0`` for numbers; ``false``; ``[]``; an object built
