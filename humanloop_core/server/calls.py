@@ -53,6 +53,10 @@ def prepare(store: Store, request: t.PromptCallRequest, version_id: str | None,
     tool_choice = request.tool_choice
     if isinstance(tool_choice, t.ToolChoice):
         tool_choice = tool_choice.to_wire()
+    # Linked tools join the prompt's own, as their current versions' functions.
+    linked = [{k: v for k, v in tool.items() if k not in ("id", "version_id")}
+              for tool in files.linked_tools(store, kernel)]
+    kernel = {**kernel, "tools": [*(kernel.get("tools") or []), *linked]}
     provider_request = ProviderRequest.from_kernel(kernel, messages, tool_choice, keys.get(provider))
     return CallPlan(request, file, version, messages, provider_request)
 

@@ -210,7 +210,7 @@ def file_response(store: Store, kind: FileKind, file: Row, version: Row) -> dict
         body["total_logs_count"] = sum(counts.values())
     if kind.type == "prompt":
         body["inputs"] = [{"name": n} for n in template_variables(kernel.get("template"))]
-        body.pop("linked_tools", None)  # ids in, resolved tools out: not resolved here
+        body["linked_tools"] = linked_tools(store, kernel)
     elif kind.type in ("tool", "evaluator"):
         body["inputs"] = _tool_inputs(kernel) if kind.type == "tool" else []
     elif kind.type == "dataset":
@@ -218,6 +218,21 @@ def file_response(store: Store, kind: FileKind, file: Row, version: Row) -> dict
     if kind.type == "flow":
         body.pop("total_logs_count", None)
     return kind.response.model_validate(body).to_wire()  # type: ignore[attr-defined]
+
+
+def linked_tools(store: Store, kernel: dict[str, Any]) -> list[dict[str, Any]]:
+    """A prompt's ``linked_tools`` (tool file ids) as the tools' current functions; ids of
+    deleted tools, or tools without a function, drop out."""
+    resolved = []
+    for tool_id in kernel.get("linked_tools") or []:
+        file = store.get_file(tool_id)
+        if file is None or file["type"] != "tool":
+            continue
+        version = resolve_version(store, file)
+        function = version["kernel"].get("function")
+        if function:
+            resolved.append({**function, "id": file["id"], "version_id": version["id"]})
+    return resolved
 
 
 def _tool_inputs(kernel: dict[str, Any]) -> list[dict[str, str]]:

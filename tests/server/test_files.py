@@ -203,3 +203,14 @@ def test_remaining_operations_answer_in_spec_shape(http: httpx.Client, unique_pa
     assert [e["pinned"] for e in pinned.json()["evaluatees"]] == [False, True]
     bad = http.post("/evaluations", json={"dataset": {"path": prompt["path"]}, "evaluators": []})
     assert bad.status_code == 422 and "not a dataset" in bad.json()["detail"][0]["msg"]
+
+
+def test_linked_tools_are_resolved_and_offered_to_the_model(http: httpx.Client, unique_path: str) -> None:
+    tool = http.post("/tools", json={"path": unique_path + "/weather", **TOOL}).json()
+    prompt = http.post("/prompts", json={"path": unique_path + "/p", **MOCK, "linked_tools": [tool["id"]]}).json()
+    (linked,) = prompt["linked_tools"]
+    assert (linked["id"], linked["version_id"], linked["name"]) == (tool["id"], tool["version_id"], "get_weather")
+    called = http.post("/prompts/call", json={"id": prompt["id"],
+                                              "messages": [{"role": "user", "content": "get_weather for 'Oslo'"}]})
+    call = called.json()["logs"][0]["output_message"]["tool_calls"][0]
+    assert call["function"] == {"name": "get_weather", "arguments": '{"city": "Oslo"}'}
