@@ -50,7 +50,7 @@ def prepare(store: Store, request: t.PromptCallRequest, version_id: str | None,
     messages += [m.to_wire() for m in request.messages or []]
     keys = request.provider_api_keys.to_wire() if request.provider_api_keys else {}
     provider = kernel.get("provider") or "openai"
-    tool_choice = request.tool_choice
+    tool_choice: Any = request.tool_choice
     if isinstance(tool_choice, t.ToolChoice):
         tool_choice = tool_choice.to_wire()
     # Linked tools join the prompt's own, as their current versions' functions.

@@ -39,40 +39,47 @@ def resolve_reference(store: Store, ref: BaseModel, where: str) -> tuple[Row, Ro
     return file, files.resolve_version(store, file, None, data.get("environment"))
 
 
-def _setup(store: Store, body: BaseModel, current: Row | None = None) -> Row:
+def _ref(store: Store, ref: BaseModel, field: str, allowed: tuple[str, ...]) -> tuple[Row, Row]:
+    file, version = resolve_reference(store, ref, field)
+    if file["type"] not in allowed:
+        raise invalid(["body", field], f"{file['path']!r} is a {file['type']}; expected: {', '.join(allowed)}")
+    return file, version
+
+
+def _file_id(store: Store, ref: t.FileRequest) -> str:
+    file = store.get_file(ref.id) if ref.id else None
+    if file is None and ref.path:
+        file = store.get_file_by_path(files.clean_path(ref.path))
+    if file is None:
+        raise not_found("evaluation file", ref.id or ref.path or "")
+    return str(file["id"])
+
+
+def _setup(store: Store, body: t.CreateEvaluationRequest | t.UpdateEvaluationRequest,
+           current: Row | None = None) -> Row:
+    """The stored setup: ``current`` with whatever ``body`` sets, references resolved."""
     setup: Row = dict(current or {})
     added = now()
-    if getattr(body, "dataset", None) is not None:
-        file, version = resolve_reference(store, body.dataset, "dataset")  # type: ignore[attr-defined]
-        if file["type"] != "dataset":
-            raise invalid(["body", "dataset"], f"{file['path']!r} is a {file['type']}, not a dataset")
+    if body.dataset is not None:
+        file, version = _ref(store, body.dataset, "dataset", ("dataset",))
         setup["dataset"] = {"file_id": file["id"], "version_id": version["id"]}
-    if getattr(body, "evaluatees", None) is not None:
+    if body.evaluatees is not None:
         setup["evaluatees"] = []
-        for ref in body.evaluatees:  # type: ignore[attr-defined]
-            file, version = resolve_reference(store, ref, "evaluatees")
-            if file["type"] == "dataset":
-                raise invalid(["body", "evaluatees"], "a dataset can't be evaluated")
+        for ref in body.evaluatees:
+            file, version = _ref(store, ref, "evaluatees", ("prompt", "tool", "flow", "evaluator"))
             setup["evaluatees"].append({"file_id": file["id"], "version_id": version["id"],
                                         "batch_id": ref.batch_id, "orchestrated": ref.orchestrated is not False,
                                         "pinned": False, "added_at": added})
-    if getattr(body, "evaluators", None) is not None:
+    if body.evaluators is not None:
         setup["evaluators"] = []
-        for ref in body.evaluators:  # type: ignore[attr-defined]
-            file, version = resolve_reference(store, ref, "evaluators")
-            if file["type"] != "evaluator":
-                raise invalid(["body", "evaluators"], f"{file['path']!r} is not an evaluator")
+        for eref in body.evaluators:
+            file, version = _ref(store, eref, "evaluators", ("evaluator",))
             setup["evaluators"].append({"file_id": file["id"], "version_id": version["id"],
-                                        "orchestrated": ref.orchestrated is not False, "added_at": added})
-    if getattr(body, "name", None) is not None:
-        setup["name"] = body.name  # type: ignore[attr-defined]
-    if getattr(body, "file", None) is not None:
-        file = store.get_file(body.file.id) if body.file.id else None  # type: ignore[attr-defined]
-        if file is None and body.file.path:  # type: ignore[attr-defined]
-            file = store.get_file_by_path(files.clean_path(body.file.path))  # type: ignore[attr-defined]
-        if file is None:
-            raise not_found("evaluation file", body.file.id or body.file.path or "")  # type: ignore[attr-defined]
-        setup["file_id"] = file["id"]
+                                        "orchestrated": eref.orchestrated is not False, "added_at": added})
+    if body.name is not None:
+        setup["name"] = body.name
+    if body.file is not None:
+        setup["file_id"] = _file_id(store, body.file)
     if not setup.get("file_id") and setup.get("evaluatees"):
         setup["file_id"] = setup["evaluatees"][0]["file_id"]
     return setup
@@ -108,7 +115,7 @@ def get(store: Store, evaluation_id: str) -> Row:
 
 def update(store: Store, evaluation_id: str, changes: Row | BaseModel) -> dict[str, Any]:
     evaluation = get(store, evaluation_id)
-    if isinstance(changes, BaseModel):
+    if isinstance(changes, t.UpdateEvaluationRequest):
         evaluation = _setup(store, changes, evaluation)
     else:
         evaluation.update(changes)

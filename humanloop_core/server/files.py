@@ -7,6 +7,7 @@ schema's defaults filled), so upserting an unchanged kernel returns the same ver
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -31,11 +32,12 @@ class FileKind:
     route: str
     label: str
     prefix: str
-    request: type[BaseModel]
-    update: type[BaseModel]
-    response: type[BaseModel]
-    page: type[BaseModel]
-    versions: type[BaseModel]
+    # builtins.type: inside this class body a bare `type` is the field above.
+    request: builtins.type[BaseModel]
+    update: builtins.type[BaseModel]
+    response: builtins.type[BaseModel]
+    page: builtins.type[BaseModel]
+    versions: builtins.type[BaseModel]
     counts_logs: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 

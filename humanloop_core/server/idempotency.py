@@ -28,7 +28,7 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
     """The whole request body, and whether the client disconnected while sending it."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":

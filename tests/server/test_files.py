@@ -202,7 +202,7 @@ def test_remaining_operations_answer_in_spec_shape(http: httpx.Client, unique_pa
     pinned = http.post(f"/evaluations/{evaluation['id']}/pin-evaluatee", json={"version_id": other["version_id"]})
     assert [e["pinned"] for e in pinned.json()["evaluatees"]] == [False, True]
     bad = http.post("/evaluations", json={"dataset": {"path": prompt["path"]}, "evaluators": []})
-    assert bad.status_code == 422 and "not a dataset" in bad.json()["detail"][0]["msg"]
+    assert bad.status_code == 422 and "expected: dataset" in bad.json()["detail"][0]["msg"]
 
 
 def test_linked_tools_are_resolved_and_offered_to_the_model(http: httpx.Client, unique_path: str) -> None:

@@ -21,7 +21,8 @@ Order = Literal["asc", "desc"] | None
 
 def file_router(kind: files.FileKind) -> APIRouter:
     router = APIRouter(prefix=f"/{kind.route}", tags=[kind.route])
-    label, ok_doc = kind.label, {200: {"model": kind.response}}
+    label = kind.label
+    ok_doc: dict[int | str, dict[str, Any]] = {200: {"model": kind.response}}
 
     def current(db: Store, id: str, version_id: str | None, environment: str | None) -> dict[str, Any]:
         file = files.get_file(db, kind, id)
