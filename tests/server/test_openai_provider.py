@@ -188,3 +188,15 @@ def test_unreadable_upstream_answer_is_a_logged_502_not_a_crash(tmp_path: Any) -
         file_id = http.get(f"/logs/{items[-1]['id']}").json()["prompt"]["id"]
         logged = http.get("/logs", params={"file_id": file_id}).json()["records"]
         assert len(logged) == 2 and all("failed" in log["error"] for log in logged)
+
+
+def test_calls_in_one_loop_share_one_pooled_client() -> None:
+    provider = Recorder().provider()
+
+    async def twice() -> set[int]:
+        await provider.complete(req())
+        first = provider._client()
+        await provider.complete(req(api_key="sk-other"))
+        return {id(first), id(provider._client())}
+
+    assert len(asyncio.run(twice())) == 1

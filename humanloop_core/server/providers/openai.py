@@ -8,8 +8,10 @@ functions; the class only sends. Tests inject an ``httpx`` transport.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -108,48 +110,61 @@ def _error_from_response(response: httpx.Response) -> ProviderError:
 
 
 class OpenAIProvider:
+    """Sends chat completions. One pooled ``httpx.AsyncClient`` per event loop, so calls
+    reuse connections (and TLS sessions) instead of opening one each."""
+
     name = "openai"
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 120.0) -> None:
         self._transport = transport
         self._timeout = timeout
+        # Keyed weakly by loop: a client belongs to the loop it first ran in.
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary())
 
-    def _client(self, request: ProviderRequest) -> httpx.AsyncClient:
+    def _client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None or client.is_closed:
+            client = self._clients[loop] = httpx.AsyncClient(transport=self._transport, timeout=self._timeout)
+        return client
+
+    @staticmethod
+    def _target(request: ProviderRequest) -> tuple[str, dict[str, str]]:
         key = request.api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
             raise ProviderError("no OpenAI API key: pass provider_api_keys.openai in the call or set "
                                 "OPENAI_API_KEY where the server runs", 400)
-        base = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        return httpx.AsyncClient(base_url=base.rstrip("/"), transport=self._transport,
-                                 timeout=self._timeout, headers={"Authorization": f"Bearer {key}"})
+        base = (os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        return base + "/chat/completions", {"Authorization": f"Bearer {key}"}
 
     async def complete(self, request: ProviderRequest) -> Completion:
-        async with self._client(request) as client:
-            try:
-                response = await client.post("/chat/completions", json=build_payload(request, False))
-            except httpx.HTTPError as exc:
-                raise ProviderError(f"openai request failed: {type(exc).__name__}") from exc
-            if response.status_code >= 400:
-                raise _error_from_response(response)
-            return completion_from_wire(response.json())
+        url, headers = self._target(request)
+        try:
+            response = await self._client().post(url, json=build_payload(request, False), headers=headers)
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"openai request failed: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            raise _error_from_response(response)
+        return completion_from_wire(response.json())
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[Chunk]:
+        url, headers = self._target(request)
         calls: dict[int, dict[str, str]] = {}
-        async with self._client(request) as client:
-            try:
-                async with client.stream("POST", "/chat/completions",
-                                         json=build_payload(request, True)) as response:
-                    if response.status_code >= 400:
-                        await response.aread()
-                        raise _error_from_response(response)
-                    async for line in response.aiter_lines():
-                        if not line.startswith("data:"):
-                            continue
-                        data = line[5:].strip()
-                        if data == "[DONE]":
-                            break
-                        chunk = chunk_from_wire(json.loads(data), calls)
-                        if chunk is not None:
-                            yield chunk
-            except httpx.HTTPError as exc:
-                raise ProviderError(f"openai stream failed: {type(exc).__name__}") from exc
+        try:
+            async with self._client().stream("POST", url, json=build_payload(request, True),
+                                             headers=headers) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise _error_from_response(response)
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    chunk = chunk_from_wire(json.loads(data), calls)
+                    if chunk is not None:
+                        yield chunk
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"openai stream failed: {type(exc).__name__}") from exc
