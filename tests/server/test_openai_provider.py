@@ -196,7 +196,7 @@ def test_calls_in_one_loop_share_one_pooled_client() -> None:
     async def twice() -> set[int]:
         await provider.complete(req())
         first = provider._client()
-        await provider.complete(req(api_key="sk-other"))
+        await provider.complete(req(seed=7))
         return {id(first), id(provider._client())}
 
     assert len(asyncio.run(twice())) == 1
