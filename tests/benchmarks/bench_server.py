@@ -29,7 +29,7 @@ MESSAGES = [{"role": "user", "content": "Say something short."}]
 PROMPT = {"model": "mock-1", "provider": "mock", "template": [{"role": "system", "content": "Be brief."}]}
 CONCURRENCY = (1, 10, 100)
 # Calls per measurement: enough for a stable rate, few enough to keep `make bench` short.
-TOTAL = {1: 300, 10: 600, 100: 900}
+TOTAL = {1: 600, 10: 1200, 100: 1800}
 TTFC_SAMPLES = 50
 ROUNDS = 3
 
