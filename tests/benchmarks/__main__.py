@@ -149,6 +149,33 @@ def text_table(results: list[tuple[str, list[Row]]]) -> str:
     return "\n".join(out)
 
 
+METHOD = """\
+Method. `make bench` (`python -m tests.benchmarks`) runs each suite in its own
+interpreter; inside a suite the compared variants run side by side, interleaved repeat
+by repeat. Ratio = cost relative to the suite's first (baseline) row: time, memory, or
+1/throughput; lower is better.
+
+- import: each import in a fresh interpreter, timed around the import statement,
+  peak RSS from `getrusage`; 15 interleaved runs, median. The floor is
+  `import httpx, opentelemetry.trace; from pydantic import BaseModel`. `import
+  humanloop_core` loads its models lazily, so the "import + client + .prompts" rows
+  show the cost once a client is ready to call.
+- client: one canned `PromptCallResponse` body and one SSE body of 200
+  `PromptCallStreamResponse` events, generated once and served by an in-process
+  `httpx.MockTransport` to raw `httpx` + `json.loads`, this client and the official SDK;
+  best of 9 repeats of 200 calls (10 streams).
+- server: the local server (SQLite in memory, mock provider, no delay) in its own
+  process; this client vs raw httpx at 1, 10 and 100 concurrent callers (threads for
+  sync, asyncio tasks for async), 3 alternating rounds, median; time to first chunk
+  is the median of 50 streamed calls.
+- langchain / llama_index: `ChatHumanloop` vs `ChatOpenAI`, the LlamaIndex LLM vs
+  llama-index-llms-openai's `OpenAI`, each over a MockTransport answering with the same
+  text, deltas and token counts in its own wire format; best of 9 repeats.
+- tracing: the same canned bytes with tracing compiled out, with no OpenTelemetry SDK
+  configured, with an SDK whose sampler drops everything, and with an in-memory exporter.
+"""
+
+
 def markdown(results: list[tuple[str, list[Row]]], notes: dict[str, str]) -> str:
     out = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     for module, rows in results:
@@ -156,7 +183,10 @@ def markdown(results: list[tuple[str, list[Row]]], notes: dict[str, str]) -> str
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(module, r)) + " |")
     skipped = [f"- {m}: {n}" for m, n in notes.items() if "rows in" not in n]
     return "\n".join(
-        ["## Benchmarks", "", *out, "", "Machine:", "", *[f"- {line}" for line in machine()], "", *skipped, ""]
+        [
+            "## Benchmarks", "", *out, "", "Machine (at the end of the run):", "",
+            *[f"- {line}" for line in machine()], "", *skipped, *([""] if skipped else []), METHOD,
+        ]
     )
 
 
