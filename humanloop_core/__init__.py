@@ -25,11 +25,12 @@ from .core.errors import (
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
+    PromptCallError,
     RateLimitError,
+    RequestValidationError,
     UnprocessableEntityError,
 )
 from .core.request_options import RequestOptions
-from .resources._errors import RequestValidationError
 
 if TYPE_CHECKING:
     from .core._pagination import AsyncPager, SyncPager
@@ -50,6 +51,7 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PromptCallError",
     "RateLimitError",
     "RequestOptions",
     "RequestValidationError",

@@ -17,8 +17,8 @@ EXPECTED_ALL = [
     "APIConnectionError", "APIResponseValidationError", "APITimeoutError", "ApiError",
     "AsyncHumanloop", "AsyncPager", "AsyncStream", "AuthenticationError", "BadRequestError",
     "ConflictError", "Humanloop", "InternalServerError", "NotFoundError", "PermissionDeniedError",
-    "RateLimitError", "RequestOptions", "RequestValidationError", "Stream", "SyncPager",
-    "UnprocessableEntityError", "__version__",
+    "PromptCallError", "RateLimitError", "RequestOptions", "RequestValidationError", "Stream",
+    "SyncPager", "UnprocessableEntityError", "__version__",
 ]
 
 

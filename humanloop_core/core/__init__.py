@@ -20,7 +20,9 @@ from .errors import (
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
+    PromptCallError,
     RateLimitError,
+    RequestValidationError,
     UnprocessableEntityError,
 )
 from .request_options import RequestOptions
@@ -50,8 +52,10 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PromptCallError",
     "RateLimitError",
     "RequestOptions",
+    "RequestValidationError",
     "Stream",
     "SyncPager",
     "UnprocessableEntityError",

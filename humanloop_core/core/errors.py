@@ -116,6 +116,29 @@ class APIResponseValidationError(ApiError):
     """
 
 
+class RequestValidationError(ApiError, ValueError):
+    """An argument does not fit the spec's request model; raised before anything is sent.
+
+    Also a ``ValueError``, as a wrong argument is one. ``status_code`` is ``None``.
+
+    Attributes:
+        fields: Dotted locations of the bad fields, e.g. ``["messages.0.role"]``.
+    """
+
+    def __init__(self, message: str, *, fields: list[str]) -> None:
+        super().__init__(None, None, None, message=message)
+        self.fields = fields
+
+
+class PromptCallError(ApiError):
+    """The call reached the server, but the model failed, and the log records the error.
+
+    A streamed call reports it in an event after the chunks already received, so the
+    adapters raise this once those chunks are delivered; ``body`` is the log (or the
+    stream event) as JSON, ``body["id"]`` the log id.
+    """
+
+
 _STATUS_ERRORS: dict[int, type[ApiError]] = {
     400: BadRequestError,
     401: AuthenticationError,

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from pydantic import ValidationError
 
-from ._errors import RequestValidationError
+from ..core.errors import RequestValidationError
 
 if TYPE_CHECKING:
     from ..core._client import AsyncTransport, SyncTransport

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from ..core._operation import Operation
+from ..core.errors import RequestValidationError
 from ._base import AsyncResource, SyncResource, body, path, query, rename, split
-from ._errors import RequestValidationError
 
 if TYPE_CHECKING:
     from ..core._pagination import AsyncPager, SyncPager

@@ -177,5 +177,5 @@ def test_api_error_module_path() -> None:
 
 def test_every_error_derives_from_api_error() -> None:
     errors = [getattr(core, name) for name in core.__all__ if name.endswith("Error")]
-    assert len(errors) == 12
+    assert len(errors) == 14
     assert all(issubclass(cls, ApiError) for cls in errors)

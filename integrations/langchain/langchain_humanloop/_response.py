@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from humanloop_core import ApiError
+from humanloop_core import PromptCallError
 
 from ._convert import (
     content_from_wire,
@@ -29,13 +29,6 @@ from ._convert import (
 
 PROVIDER = "humanloop"
 
-
-class HumanloopCallError(ApiError):
-    """The call reached Humanloop but the model failed, so the log records an error.
-
-    A stream reports it in an event after the chunks already received; ``body`` is the
-    log (or stream event) as JSON and ``response`` the stream's HTTP response.
-    """
 
 
 def response_metadata(
@@ -59,7 +52,7 @@ def result_from_response(response: Any) -> ChatResult:
     generations = []
     for log in response.logs:
         if log.error and log.output is None and log.output_message is None:
-            raise HumanloopCallError(body=response.to_wire(),
+            raise PromptCallError(body=response.to_wire(),
                                      message=f"Humanloop log {response.id} recorded an error: {log.error}")
         message = log.output_message
         tool_calls, invalid = tool_calls_from_wire(message.tool_calls if message else None)
@@ -102,7 +95,7 @@ class StreamAssembler:
     def chunk(self, item: Any) -> AIMessageChunk:
         """The chunk for one ``PromptCallStreamResponse``."""
         if item.error:  # the server reports a failure; what came before is already yielded
-            raise HumanloopCallError(
+            raise PromptCallError(
                 body=item.to_wire(), response=self.response,
                 message=f"Humanloop stream for log {item.id} reported an error: {item.error}")
         self._ids = (item.id, item.prompt_id, item.version_id)

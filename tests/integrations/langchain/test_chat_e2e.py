@@ -11,7 +11,7 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.load import dumpd, dumps, load
 from langchain_core.messages import AIMessageChunk, HumanMessage
-from langchain_humanloop import ChatHumanloop, HumanloopCallError
+from langchain_humanloop import ChatHumanloop, PromptCallError
 from pydantic import BaseModel
 
 from humanloop_core import ApiError, AuthenticationError, BadRequestError, NotFoundError
@@ -171,7 +171,7 @@ async def test_failure_mid_stream_raises_after_the_chunks_received(
     prompt = stored_prompt(client, other={"mock_error": "provider fell over", "mock_error_after": 2})
     chat = ChatHumanloop(path=prompt.path, inputs={"topic": "x"}, base_url=base_url, api_key=api_key)
     received: list[AIMessageChunk] = []
-    with pytest.raises(HumanloopCallError, match="provider fell over") as caught:
+    with pytest.raises(PromptCallError, match="provider fell over") as caught:
         if use_async:
             async for chunk in chat.astream("one two three"):
                 received.append(chunk)

@@ -15,7 +15,7 @@ from langchain_humanloop._payload import (
     plan_call,
     prompt_id_for_path,
 )
-from langchain_humanloop._response import HumanloopCallError, StreamAssembler, result_from_response
+from langchain_humanloop._response import PromptCallError, StreamAssembler, result_from_response
 
 from humanloop_core.types import (
     PromptCallRequest,
@@ -144,7 +144,7 @@ def test_result_from_response_sets_metadata_usage_and_tool_calls() -> None:
 
 
 def test_log_error_raises() -> None:
-    with pytest.raises(HumanloopCallError, match="rate limited"):
+    with pytest.raises(PromptCallError, match="rate limited"):
         result_from_response(call_response(output=None, error="rate limited"))
 
 
@@ -200,5 +200,5 @@ def test_stream_tool_calls_whole_and_in_deltas_aggregate() -> None:
 
 
 def test_stream_error_item_raises() -> None:
-    with pytest.raises(HumanloopCallError, match="boom"):
+    with pytest.raises(PromptCallError, match="boom"):
         run([item(error="boom")])

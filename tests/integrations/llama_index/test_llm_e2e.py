@@ -20,7 +20,7 @@ from llama_index.core.instrumentation.events.llm import (
     LLMChatStartEvent,
 )
 from llama_index.core.tools import FunctionTool
-from llama_index.llms.humanloop import Humanloop, HumanloopCallError
+from llama_index.llms.humanloop import Humanloop, PromptCallError
 
 import humanloop_core
 from humanloop_core.server import LocalServer
@@ -243,7 +243,7 @@ async def test_failure_mid_stream_raises_after_the_chunks_received(
 ) -> None:
     failing = {"mock_error": "provider fell over", "mock_error_after": 2, "mock_error_status": 502}
     received: list[str] = []
-    with pytest.raises(HumanloopCallError, match="provider fell over") as caught:
+    with pytest.raises(PromptCallError, match="provider fell over") as caught:
         if mode == "sync":
             for response in llm.stream_chat(USER, other=failing):
                 received.append(response.delta or "")

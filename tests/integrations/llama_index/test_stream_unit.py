@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from llama_index.core.base.llms.types import ToolCallBlock
 from llama_index.llms.humanloop._stream import (
-    HumanloopCallError,
+    PromptCallError,
     StreamAccumulator,
     response_from_call,
 )
@@ -134,7 +134,7 @@ def test_response_from_call_carries_message_usage_and_wire_json() -> None:
 def test_error_event_raises_with_the_log_id() -> None:
     acc = StreamAccumulator()
     acc.feed(event(output="partial "))
-    with pytest.raises(HumanloopCallError, match="rate limited upstream") as caught:
+    with pytest.raises(PromptCallError, match="rate limited upstream") as caught:
         acc.feed(event(error="rate limited upstream"))
     assert isinstance(caught.value, ApiError)
     assert caught.value.body["id"] == "log_1"
@@ -144,5 +144,5 @@ def test_failed_log_without_output_raises() -> None:
     response = PromptCallResponse.model_validate(
         {"id": "log_err", "prompt": PROMPT, "logs": [{"index": 0, "error": "model exploded"}]}
     )
-    with pytest.raises(HumanloopCallError, match="log_err recorded an error: model exploded"):
+    with pytest.raises(PromptCallError, match="log_err recorded an error: model exploded"):
         response_from_call(response)

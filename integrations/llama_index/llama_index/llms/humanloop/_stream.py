@@ -16,24 +16,16 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from humanloop_core import ApiError
+from humanloop_core import PromptCallError
 
 from ._convert import from_wire_message, parse_arguments, usage
-
-
-class HumanloopCallError(ApiError):
-    """The call reached Humanloop, but the model failed: the log records the error.
-
-    A stream reports this in an event after the chunks already received; the log id is
-    in ``body["id"]``.
-    """
 
 
 def response_from_call(response: Any) -> ChatResponse:
     """A non-streamed ``PromptCallResponse`` as a ``ChatResponse`` (first sample)."""
     log = response.logs[0]
     if log.error and log.output is None and log.output_message is None:
-        raise HumanloopCallError(
+        raise PromptCallError(
             body=response.to_wire(),
             message=f"Humanloop log {response.id} recorded an error: {log.error}",
         )
@@ -71,10 +63,10 @@ class StreamAccumulator:
         """The response for one stream event.
 
         Raises:
-            HumanloopCallError: the event reports that the model failed mid-stream.
+            PromptCallError: the event reports that the model failed mid-stream.
         """
         if item.error:
-            raise HumanloopCallError(
+            raise PromptCallError(
                 body=item.to_wire(),
                 message=f"Humanloop stream for log {item.id} reported an error: {item.error}",
             )
