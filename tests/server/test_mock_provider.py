@@ -55,6 +55,14 @@ def test_auto_tool_call_when_message_names_a_tool() -> None:
     assert reply(request("get_weather please", tools=[WEATHER], tool_choice="none")).tool_calls is None
 
 
+def test_auto_tool_call_when_message_has_every_distinctive_word_of_the_name() -> None:
+    done = reply(request("What is the weather in San Francisco, CA?", tools=[ADD, WEATHER]))
+    assert [c["function"]["name"] for c in done.tool_calls or []] == ["get_weather"]
+    # "weatherman" is not the word "weather"; "add" is too short to count on its own.
+    assert reply(request("ask the weatherman", tools=[WEATHER])).tool_calls is None
+    assert reply(request("we had an address", tools=[ADD])).tool_calls is None
+
+
 def test_required_and_named_tool_choice() -> None:
     required = reply(request("add 2 and 3.5", tools=[WEATHER, ADD], tool_choice="required"))
     assert json.loads(required.tool_calls[0]["function"]["arguments"]) == {"a": 2, "b": 3.5}
@@ -106,6 +114,10 @@ def test_json_schema_and_json_object_response_formats() -> None:
     OAS30Validator(schema).validate(json.loads(bare.output))
     assert json.loads(reply(request("hi", response_format={"type": "json_object"})).output) == {
         "reply": "You said: hi"}
+    keyed = reply(request("""A JSON with 'setup' and "punchline" keys""",
+                          response_format={"type": "json_object"}))
+    said = """You said: A JSON with 'setup' and "punchline" keys"""
+    assert json.loads(keyed.output) == {"setup": said, "punchline": said}
 
 
 def test_chunks_reassemble_and_carry_finish_on_last() -> None:

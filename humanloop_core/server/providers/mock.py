@@ -17,12 +17,15 @@ Reply, in order of precedence
        ``tool_choice`` is ``"required"`` (the first tool the last user message names, else
        the first tool); ``tool_choice`` is ``"auto"``/unset and the last user message
        names a tool. A message names a tool when it contains the tool's name, or the
-       name with ``_``/``-`` read as spaces, ignoring case. The reply is one tool call
+       name with ``_``/``-`` read as spaces, as whole words, or every word of the name longer than three
+       letters (``get_weather`` -> ``weather``) as a word of its own, ignoring case. The reply is one tool call
        (``finish_reason`` ``"tool_calls"``, ``output`` empty) whose arguments are built
        from the tool's JSON schema (see *Values*).
     3. ``response_format`` ``json_schema``: JSON valid against the schema (the
        ``schema`` member when present, else the object itself), built as in *Values*.
-       ``json_object``: ``{"reply": <the text of rule 4>}``.
+       ``json_object``: an object whose keys are the identifiers the last user message
+       quotes (``'setup'``, ``"punchline"``), each valued with the text of rule 4; with
+       no quoted identifier, ``{"reply": <the text of rule 4>}``.
     4. Otherwise ``"You said: <text of the last user message>"`` (``"You said nothing."``
        when there is no user message).
 
@@ -246,7 +249,16 @@ def build_arguments(parameters: dict[str, Any] | None, text: str) -> dict[str, A
 def _names(tool: dict[str, Any], text: str) -> bool:
     name = str(tool.get("name", "")).lower()
     lowered = text.lower()
-    return bool(name) and (name in lowered or re.sub(r"[_-]+", " ", name) in lowered)
+    if not name:
+        return False
+    spoken = re.sub(r"[_-]+", " ", name)
+    if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", lowered) for n in (name, spoken)):
+        return True
+    # Every distinctive word of the name, as a word of the message (short verbs like
+    # "get" or "add" are too common to count as naming a tool).
+    significant = [w for w in re.split(r"[_\-\s]+", name) if len(w) > 3]
+    words = set(re.findall(r"[a-z0-9]+", lowered))
+    return bool(significant) and all(w in words for w in significant)
 
 
 def choose_tool(request: ProviderRequest) -> dict[str, Any] | None:
@@ -297,7 +309,8 @@ def _limit(text: str, request: ProviderRequest) -> tuple[str, str]:
 def _json_reply(request: ProviderRequest, text: str) -> str | None:
     rf = request.response_format or {}
     if rf.get("type") == "json_object":
-        return json.dumps({"reply": text})
+        quoted = re.findall(r"""["']([A-Za-z_][A-Za-z0-9_]*)["']""", last_user_text(request.messages) or "")
+        return json.dumps(dict.fromkeys(quoted or ["reply"], text))
     if rf.get("type") == "json_schema":
         spec = rf.get("json_schema") or {}
         schema = spec["schema"] if isinstance(spec.get("schema"), dict) else spec

@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 import pytest
-from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_humanloop import ChatHumanloop
 from langchain_tests.integration_tests import ChatModelIntegrationTests
@@ -52,23 +51,6 @@ class TestChatHumanloopIntegration(ChatModelIntegrationTests):
     @property
     def supports_image_tool_message(self) -> bool:
         return True
-
-    @pytest.mark.xfail(
-        reason="the mock provider answers response_format json_object with {\"reply\": ...}; the "
-        "standard test asks for its 'setup'/'punchline' keys only in prose, which a mock cannot "
-        "read (json_mode itself is tested in test_runnables_e2e.py)",
-        raises=OutputParserException, strict=True)
-    def test_json_mode(self, model: BaseChatModel) -> None:
-        super().test_json_mode(model)
-
-    @pytest.mark.xfail(
-        reason="the mock provider calls a tool under tool_choice=auto only when the last user "
-        "message names it ('get_weather'); the standard test says only 'weather'. The same "
-        "loop with a named tool passes in test_runnables_e2e.py",
-        raises=AssertionError, strict=True)
-    @pytest.mark.parametrize("model", [{}, {"output_version": "v1"}], indirect=True)
-    def test_agent_loop(self, model: BaseChatModel) -> None:
-        super().test_agent_loop(model)
 
     @pytest.mark.xfail(reason=OFFLINE, raises=httpx.ConnectError)
     def test_image_inputs(self, model: BaseChatModel) -> None:
