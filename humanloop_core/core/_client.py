@@ -255,7 +255,7 @@ class SyncTransport(_BaseTransport[httpx.Client]):
         except Exception as exc:
             invocation.fail(exc)
             raise
-        invocation.succeed(result)
+        invocation.succeed(result, response.status_code)
         return result  # type: ignore[no-any-return]
 
     def stream(self, op: Operation[T]) -> Stream[T]:
@@ -336,7 +336,7 @@ class AsyncTransport(_BaseTransport[httpx.AsyncClient]):
         except Exception as exc:
             invocation.fail(exc)
             raise
-        invocation.succeed(result)
+        invocation.succeed(result, response.status_code)
         return result  # type: ignore[no-any-return]
 
     async def stream(self, op: Operation[T]) -> AsyncStream[T]:

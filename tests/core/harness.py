@@ -29,7 +29,7 @@ class RecordingInvocation:
         headers["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
         self.log.append(("inject", None))
 
-    def succeed(self, result: Any) -> None:
+    def succeed(self, result: Any, status_code: int | None = None) -> None:
         self.log.append(("succeed", result))
 
     def chunk(self, item: Any) -> None:

@@ -180,6 +180,7 @@ async def test_plain_operation_and_its_failure(hl: Client, otel: Otel) -> None:
     assert (ok.attributes or {})["http.request.method"] == "GET"
     assert str((ok.attributes or {})["url.full"]).endswith(f"/prompts/{result.prompt.id}")
     assert ok.status.status_code is StatusCode.UNSET
+    assert (ok.attributes or {})["http.response.status_code"] == 200
     assert missing.status.status_code is StatusCode.ERROR
     assert (missing.attributes or {})["error.type"] == "404"
     assert (missing.attributes or {})["http.response.status_code"] == 404
