@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+import uuid
 import warnings
 from typing import Any
 
@@ -48,11 +49,16 @@ class AccessMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        # Every response names its request, so a client error and this log line can be
+        # matched up (the client surfaces it as ``ApiError.request_id``).
+        request_id = uuid.uuid4().hex
 
         async def send_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
@@ -64,7 +70,8 @@ class AccessMiddleware:
                 )(scope, receive, send_status)
         finally:
             elapsed = (time.perf_counter() - started) * 1000
-            logger.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)
+            logger.info("%s %s %d %.1fms %s", scope["method"], scope["path"], status, elapsed,
+                        request_id)
 
     def _authorised(self, scope: Scope) -> bool:
         for name, value in scope["headers"]:

@@ -33,6 +33,9 @@ async def test_not_found_carries_status_body_and_response(hl: Api) -> None:
     assert error.status_code == 404 and error.response is not None
     assert error.response.status_code == 404 and isinstance(error.body, dict)
     assert "GET /v5/tools/tl_missing -> 404" in str(error)
+    # The server names each request; the error carries that id for support and log lookup.
+    assert error.request_id == error.response.headers["x-request-id"]
+    assert error.request_id is not None and len(error.request_id) == 32
 
 
 async def test_conflict_on_a_path_of_another_type(hl: Api, unique_path: str) -> None:
