@@ -190,6 +190,12 @@ def run(seconds: float, warmup: float, concurrency: int) -> int:
         return _report(seconds, warmup, samples, stats, async_count + sync_count[0])
 
 
+def _trajectory(samples: list[tuple[float, dict[str, int]]], name: str, points: int = 10) -> str:
+    """RSS at evenly spaced moments: a leak climbs steadily, a warm-up levels off."""
+    step = max(1, len(samples) // points)
+    return "  ".join(f"{t:.0f}s:{s[name] / 2**20:.1f}" for t, s in samples[::step])
+
+
 def _report(seconds: float, warmup: float, samples: list[Any], stats: Stats, total: int) -> int:
     print(
         f"soak: {seconds:.0f}s, {total} operations ({total / seconds:.0f}/s), warm-up {warmup:.0f}s"
@@ -208,6 +214,7 @@ def _report(seconds: float, warmup: float, samples: list[Any], stats: Stats, tot
         print(
             f"  RSS {name:<6} {base / 2**20:7.1f} MiB -> {final / 2**20:7.1f} MiB  ({rel:+.1%})  {verdict}"
         )
+        print(f"    trajectory (MiB): {_trajectory(samples, name)}")
     for message, n in stats.errors.most_common(10):
         print(f"  ERROR x{n}: {message}")
     failed |= bool(stats.errors)

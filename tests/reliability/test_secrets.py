@@ -1,5 +1,5 @@
 """The API key never leaves the X-API-KEY header: not in repr, str, errors (their args,
-attributes and whole cause chain), DEBUG logs, spans, nor adapter serialisation.
+attributes and whole cause chain), DEBUG logs or spans (the adapters: test_secrets_adapters.py).
 
 Each test first proves the key was really in play (the fault server saw it in the
 header, or the adapter was built with it), so an absence is meaningful.
