@@ -165,9 +165,9 @@ by repeat. Ratio = cost relative to the suite's first (baseline) row: time, memo
   `httpx.MockTransport` to raw `httpx` + `json.loads`, this client and the official SDK;
   best of 9 repeats of 200 calls (10 streams).
 - server: the local server (SQLite in memory, mock provider, no delay) in its own
-  process; this client vs raw httpx at 1, 10 and 100 concurrent callers (threads for
-  sync, asyncio tasks for async), 3 alternating rounds, median; time to first chunk
-  is the median of 50 streamed calls.
+  process, a fresh one for each concurrency; raw httpx, this client and the official
+  SDK at 1, 10 and 100 concurrent callers (threads for sync, asyncio tasks for async),
+  3 alternating rounds, median; time to first chunk is the median of 50 streamed calls.
 - langchain / llama_index: `ChatHumanloop` vs `ChatOpenAI`, the LlamaIndex LLM vs
   llama-index-llms-openai's `OpenAI`, each over a MockTransport answering with the same
   text, deltas and token counts in its own wire format; best of 9 repeats.

@@ -2,10 +2,14 @@
 
 The server (``LocalServer``, SQLite, the deterministic ``mock`` provider with no chunk
 delay) runs in its own process, so client and server do not share one GIL. Each
-figure is measured for this client and for raw httpx (``post`` + ``json.loads``) on the
-same server in the same run; ``ratio`` is raw throughput / this client's throughput
-(or, for time to first chunk, this client's time / raw time), so 1.00x means the client
-adds nothing the server does not already dwarf.
+throughput is measured for raw httpx (``post`` + ``json.loads``), this client and the
+official SDK on the same server in the same run, the three alternating; ``ratio`` is raw
+throughput / the variant's throughput (for time to first chunk, the variant's time /
+raw time), so 1.00x means the client adds nothing the server does not already dwarf.
+
+Every call is logged by the server (``save`` defaults to true), so the log table grows
+as a phase runs: each concurrency gets a fresh server, and within it the variants
+alternate round by round, so each meets the same table.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ CONCURRENCY = (1, 10, 100)
 # Calls per measurement: enough for a stable rate, few enough to keep `make bench` short.
 TOTAL = {1: 600, 10: 1200, 100: 1800}
 TTFC_SAMPLES = 50
+OFFICIAL = "official humanloop 0.8.38"
 ROUNDS = 3
 
 
@@ -89,19 +94,25 @@ async def _async_rate(one_call: Callable[[], Any], concurrency: int, total: int)
 
 
 def _sync_calls(base_url: str, api_key: str) -> dict[str, Callable[[], Any]]:
+    from humanloop import Humanloop as OfficialSync
+
     from humanloop_core import Humanloop
 
     limits = httpx.Limits(max_connections=max(CONCURRENCY), max_keepalive_connections=max(CONCURRENCY))
     raw = httpx.Client(base_url=base_url, headers={"X-API-KEY": api_key}, limits=limits)
     ours = Humanloop(api_key=api_key, base_url=base_url, http_client=httpx.Client(limits=limits))
     payload = {"path": PATH, "messages": MESSAGES}
+    official = OfficialSync(api_key=api_key, base_url=base_url, httpx_client=httpx.Client(limits=limits))
     return {
         "raw httpx": lambda: json.loads(raw.post("/prompts/call", json=payload).content),
         "humanloop_core": lambda: ours.prompts.call(path=PATH, messages=MESSAGES),
+        OFFICIAL: lambda: official.prompts.call(path=PATH, messages=MESSAGES),
     }
 
 
 def _async_calls(base_url: str, api_key: str) -> dict[str, Callable[[], Any]]:
+    from humanloop import AsyncHumanloop as OfficialAsync
+
     from humanloop_core import AsyncHumanloop
 
     limits = httpx.Limits(max_connections=max(CONCURRENCY), max_keepalive_connections=max(CONCURRENCY))
@@ -115,34 +126,63 @@ def _async_calls(base_url: str, api_key: str) -> dict[str, Callable[[], Any]]:
     async def our_call() -> Any:
         return await ours.prompts.call(path=PATH, messages=MESSAGES)
 
-    return {"raw httpx": raw_call, "humanloop_core": our_call}
+    official = OfficialAsync(api_key=api_key, base_url=base_url, httpx_client=httpx.AsyncClient(limits=limits))
+
+    async def official_call() -> Any:
+        return await official.prompts.call(path=PATH, messages=MESSAGES)
+
+    return {"raw httpx": raw_call, "humanloop_core": our_call, OFFICIAL: official_call}
 
 
 Measure = Callable[[Callable[[], Any], int, int], float]
 
 
-def _median_rates(mode: str, measure: Measure, calls: dict[str, Callable[[], Any]]) -> dict[str, dict[int, float]]:
-    """Median calls/s per variant and concurrency, the variants alternating round by
-    round so a busy moment on the machine hits both alike."""
-    rates: dict[str, dict[int, float]] = {name: {} for name in calls}
-    for conc in CONCURRENCY:
-        samples: dict[str, list[float]] = {name: [] for name in calls}
-        for _ in range(ROUNDS):
-            for name, fn in calls.items():
-                samples[name].append(measure(fn, conc, TOTAL[conc] // ROUNDS))
-        for name in calls:
-            rates[name][conc] = statistics.median(samples[name])
-            print(f"  {mode} {conc:>3} concurrent, {name}: {rates[name][conc]:.0f} calls/s", flush=True)
+@contextmanager
+def served_prompt() -> Iterator[tuple[str, str]]:
+    """A fresh server (empty log table) in its own process, with the bench prompt saved."""
+    from humanloop_core import Humanloop
+
+    with server_process() as (base_url, api_key):
+        with Humanloop(api_key=api_key, base_url=base_url) as setup:
+            setup.prompts.upsert(path=PATH, **PROMPT)
+        yield base_url, api_key
+
+
+def _phase(mode: str, conc: int) -> dict[str, float]:
+    """Median calls/s of each variant at one concurrency, on a server of its own so the
+    phases do not inherit each other's logs; the variants alternate round by round so
+    a busy moment on the machine, or a longer log table, hits them alike."""
+    with served_prompt() as (base_url, api_key):
+        loop = asyncio.new_event_loop()  # the async pools are bound to the loop they first ran on
+        try:
+            if mode == "sync":
+                calls, measure = _sync_calls(base_url, api_key), _threaded_rate
+            else:
+                calls = _async_calls(base_url, api_key)
+
+                def measure(fn: Callable[[], Any], conc: int, total: int) -> float:
+                    return loop.run_until_complete(_async_rate(fn, conc, total))
+
+            for fn in calls.values():  # connections open, code paths warm
+                measure(fn, 1, 20)
+            samples: dict[str, list[float]] = {name: [] for name in calls}
+            for _ in range(ROUNDS):
+                for name, fn in calls.items():
+                    samples[name].append(measure(fn, conc, TOTAL[conc] // ROUNDS))
+        finally:
+            loop.close()
+    rates = {name: statistics.median(values) for name, values in samples.items()}
+    for name, rate in rates.items():
+        print(f"  {mode} {conc:>3} concurrent, {name}: {rate:.0f} calls/s", flush=True)
     return rates
 
 
-def _rate_rows(mode: str, rates: dict[str, dict[int, float]]) -> list[Row]:
-    rows = []
-    for conc in CONCURRENCY:
-        raw = rates["raw httpx"][conc]
-        for name, by_conc in rates.items():
-            rows.append(row(f"{mode} calls/s, {conc} concurrent, {name}", by_conc[conc], "calls/s", raw / by_conc[conc]))
-    return rows
+def _rate_rows(mode: str, conc: int, rates: dict[str, float]) -> list[Row]:
+    raw = rates["raw httpx"]
+    return [
+        row(f"{mode} calls/s, {conc} concurrent, {name}", rate, "calls/s", raw / rate)
+        for name, rate in rates.items()
+    ]
 
 
 def _ttfc(base_url: str, api_key: str) -> dict[str, float]:
@@ -184,25 +224,12 @@ def _ttfc(base_url: str, api_key: str) -> dict[str, float]:
 
 
 def run() -> list[Row]:
-    with server_process() as (base_url, api_key):
-        from humanloop_core import Humanloop
-
-        with Humanloop(api_key=api_key, base_url=base_url) as setup:
-            setup.prompts.upsert(path=PATH, **PROMPT)
-        sync_calls = _sync_calls(base_url, api_key)
-        async_calls = _async_calls(base_url, api_key)
-        for fn in sync_calls.values():  # warm both paths and the server
-            for _ in range(20):
-                fn()
-        sync_rates = _median_rates("sync", _threaded_rate, sync_calls)
-        loop = asyncio.new_event_loop()  # one loop for all: the async pools are bound to it
-        try:
-            rate = lambda fn, conc, total: loop.run_until_complete(_async_rate(fn, conc, total))  # noqa: E731
-            async_rates = _median_rates("async", rate, async_calls)
-        finally:
-            loop.close()
+    rows: list[Row] = []
+    for mode in ("sync", "async"):
+        for conc in CONCURRENCY:
+            rows += _rate_rows(mode, conc, _phase(mode, conc))
+    with served_prompt() as (base_url, api_key):
         ttfc = _ttfc(base_url, api_key)
-    rows = _rate_rows("sync", sync_rates) + _rate_rows("async", async_rates)
     for name, seconds in ttfc.items():
         rows.append(row(f"time to first chunk, {name}", seconds * 1000, "ms", seconds / ttfc["raw httpx"]))
     return rows
