@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS logs(
     trace_parent_id TEXT, parent_id TEXT, evaluation_id TEXT, source_datapoint_id TEXT,
     body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS logs_file ON logs(file_id, seq);
+-- Covers the per-version log counts every file response carries, so a call does not read
+-- each log body of its prompt (calls slowed ~70% after 4,000 logs without it).
+CREATE INDEX IF NOT EXISTS logs_file_version ON logs(file_id, version_id);
 CREATE INDEX IF NOT EXISTS logs_trace ON logs(trace_parent_id);
 CREATE INDEX IF NOT EXISTS logs_parent ON logs(parent_id);
 CREATE INDEX IF NOT EXISTS logs_evaluation ON logs(evaluation_id);
