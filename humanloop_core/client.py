@@ -146,7 +146,8 @@ class Humanloop(_BaseClient["SyncTransport"]):
     Args:
         api_key: API key; default: the ``HUMANLOOP_API_KEY`` environment variable.
         base_url: API root; default ``HUMANLOOP_BASE_URL``, else ``https://api.humanloop.com/v5``.
-        timeout: Seconds allowed per request (overridable per call).
+        timeout: Seconds allowed per request (overridable per call). It applies to a
+            supplied ``http_client`` too; pass ``None`` to keep that client's own timeout.
         max_retries: Retries after the first attempt of a retryable failure.
         http_client: An ``httpx.Client`` to send with (proxies, transports); you close it.
             ``httpx_client`` is accepted as another name for it.
