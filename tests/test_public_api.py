@@ -156,3 +156,18 @@ def test_meter_provider_receives_call_metrics(base_url: str, api_key: str, uniqu
     data = reader.get_metrics_data()
     names = {m.name for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
     assert "gen_ai.client.operation.duration" in names
+
+
+def test_timeout_applies_to_a_supplied_client_unless_none() -> None:
+    seen: list[dict[str, float | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(204)
+
+    own = httpx.Client(timeout=0.25, transport=httpx.MockTransport(handler))
+    Humanloop(api_key="k", base_url="http://hl.test/v5", http_client=own).logs.delete("lg_1")
+    Humanloop(api_key="k", base_url="http://hl.test/v5", http_client=own,
+              timeout=None).logs.delete("lg_1")
+    assert seen[0]["read"] == 60.0
+    assert seen[1]["read"] == 0.25
