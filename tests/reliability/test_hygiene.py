@@ -117,5 +117,6 @@ def test_thousand_calls_leak_no_fd_or_connection(server: ServerProcess) -> None:
 
     gc.collect()
     fds_after, conns_after = _open()
-    assert conns_after == conns_before, "connections still open after the clients closed"
+    # <=, not ==: a socket left by an earlier test may be collected meanwhile.
+    assert conns_after <= conns_before, "connections still open after the clients closed"
     assert fds_after <= fds_before + SLACK, f"{fds_after - fds_before} descriptors leaked"
