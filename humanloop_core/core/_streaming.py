@@ -22,7 +22,13 @@ from pydantic import ValidationError
 from ._parsing import invalid_data, parser_for
 from ._sse import ServerSentEvent, SSEDecoder
 from ._telemetry import Invocation
-from .errors import APIConnectionError, connection_error, error_from_event, where
+from .errors import (
+    APIConnectionError,
+    connection_error,
+    error_from_event,
+    model_failure,
+    where,
+)
 
 T = TypeVar("T")
 
@@ -62,6 +68,11 @@ class _StreamState(Generic[T]):
             item: T = self.parse(data)
         except ValidationError as exc:
             raise invalid_data(self.response, data, self.item_type, exc) from exc
+        # A prompt-call stream reports a provider failure as an item with ``error`` set;
+        # raising here keeps a failed stream from ending as if it were complete.
+        failed = getattr(item, "error", None)
+        if failed:
+            raise model_failure(self.response, data, str(failed), self.count)
         self.count += 1
         self.invocation.chunk(item)
         return item

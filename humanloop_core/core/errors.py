@@ -201,6 +201,16 @@ def error_from_event(response: httpx.Response, data: str) -> ApiError:
     return cls(status, body, response.headers, message=message, response=response)
 
 
+def model_failure(response: httpx.Response, data: str, error: str, after: int) -> PromptCallError:
+    """The error for a stream item whose ``error`` field says the model failed."""
+    message = (
+        f"{where(response.request)}: the model failed mid-stream after {after} events: "
+        f"{_truncate(error)}"
+    )
+    return PromptCallError(None, parse_body(data.encode()), response.headers, message=message,
+                           response=response)
+
+
 def validation_error(
     response: httpx.Response, data: str | bytes, target: str, reason: str
 ) -> APIResponseValidationError:

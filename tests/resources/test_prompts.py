@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from humanloop_core import AsyncStream, NotFoundError, Stream
+from humanloop_core import AsyncStream, NotFoundError, PromptCallError, Stream
 from humanloop_core.types import (
     ChatMessage,
     CreatePromptLogResponse,
@@ -71,6 +71,25 @@ async def test_call_stream_method(hl: Api, prompt: PromptResponse) -> None:
     stream = await hl.prompts.call_stream(path=prompt.path, messages=USER, inputs={"name": "A"})
     text = "".join(c.output or "" for c in await hl.chunks(stream))
     assert "hello there" in text
+
+
+async def test_model_failure_mid_stream_raises_after_the_chunks(hl: Api, unique_path: str) -> None:
+    # The mock fails after two chunks (``other.mock_error_after``); the server reports it
+    # as an item with ``error`` set, which must not end the stream as if it were complete.
+    kernel = {**MOCK_KERNEL, "other": {"mock_error": "provider fell over", "mock_error_after": 2}}
+    stream = await hl.prompts.call(path=unique_path, prompt=kernel, stream=True,
+                                   messages=[{"role": "user", "content": "one two three four"}])
+    received: list[PromptCallStreamResponse] = []
+    with pytest.raises(PromptCallError) as info:
+        if hl.is_async:
+            async for chunk in stream:
+                received.append(chunk)
+        else:
+            for chunk in stream:
+                received.append(chunk)
+    assert len(received) == 2 and all(c.error is None for c in received)
+    assert "provider fell over" in str(info.value) and "after 2 events" in str(info.value)
+    assert info.value.body["id"] == received[0].id  # the log that records the failure
 
 
 async def test_call_unknown_prompt_is_not_found(hl: Api) -> None:

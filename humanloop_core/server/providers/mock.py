@@ -385,6 +385,7 @@ class MockProvider:
         for index, chunk in enumerate(to_chunks(reply(clean))):
             if isinstance(fail_after, int) and index >= fail_after and request.other.get("mock_error"):
                 raise ProviderError(str(request.other["mock_error"]), _status(request))
-            if self.chunk_delay:
-                await asyncio.sleep(self.chunk_delay)
+            # Always yield to the event loop (sleep(0) when there is no delay): a stream
+            # that never awaits cannot notice its client leaving and writes on regardless.
+            await asyncio.sleep(self.chunk_delay)
             yield chunk
