@@ -32,6 +32,8 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
+	MYPYPATH=integrations/langchain:integrations/llama_index $(PY) -m mypy --strict \
+		--namespace-packages --explicit-package-bases -p langchain_humanloop -p llama_index.llms.humanloop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
