@@ -28,7 +28,7 @@ soak: $(STAMP)
 	$(PY) -m tests.reliability.soak
 
 lint: $(STAMP)
-	$(PY) -m ruff check humanloop_core integrations tests examples
+	$(PY) -m ruff check humanloop_core integrations tests examples scripts
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
