@@ -15,6 +15,7 @@ connection reuse across retries is part of what is under test.
 
 from __future__ import annotations
 
+import abc
 import json
 import socket
 import struct
@@ -41,11 +42,12 @@ class Attempt:
         return json.loads(self.body) if self.body else None
 
 
-class Action:
+class Action(abc.ABC):
     """What the server does with one attempt."""
 
+    @abc.abstractmethod
     def perform(self, handler: _Handler) -> None:
-        raise NotImplementedError
+        """Answer (or refuse to answer) the attempt ``handler`` holds."""
 
 
 @dataclass(frozen=True)
