@@ -21,15 +21,15 @@ from typing import Any
 
 import httpx
 
-from tests.benchmarks._common import Row, compare, print_rows, row
-from tests.benchmarks.bench_client import BASE_URL, TEXT, _prompt, call_body, stream_body
-from tests.benchmarks.bench_llama_index import (
+from tests.benchmarks._canned import (
     EVENTS,
     OPENAI_BASE,
     canned,
     openai_body,
     openai_stream_body,
 )
+from tests.benchmarks._common import Row, compare, print_rows, row
+from tests.benchmarks.bench_client import BASE_URL, TEXT, _prompt, call_body, stream_body
 
 BASELINE = "ChatOpenAI"
 OURS = "ChatHumanloop"
