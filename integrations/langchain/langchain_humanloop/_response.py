@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -80,11 +79,9 @@ class StreamAssembler:
         model_name: The model the request names (kernel override or deployed
             version); a ``model`` field on the stream item, if the server adds one,
             takes precedence.
-        response: The stream's HTTP response, attached to errors it reports.
     """
 
     model_name: str | None = None
-    response: httpx.Response | None = None
     _indices: dict[str, int] = field(default_factory=dict)
     _current: int = 0
     _count: int = 0
@@ -94,10 +91,6 @@ class StreamAssembler:
 
     def chunk(self, item: Any) -> AIMessageChunk:
         """The chunk for one ``PromptCallStreamResponse``."""
-        if item.error:  # the server reports a failure; what came before is already yielded
-            raise PromptCallError(
-                body=item.to_wire(), response=self.response,
-                message=f"Humanloop stream for log {item.id} reported an error: {item.error}")
         self._ids = (item.id, item.prompt_id, item.version_id)
         self._tokens = (
             item.prompt_tokens if item.prompt_tokens is not None else self._tokens[0],

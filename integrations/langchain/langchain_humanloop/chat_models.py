@@ -319,7 +319,7 @@ class ChatHumanloop(BaseChatModel):
         deployed = self._lookup(target)
         payload = build_payload(target, wire, plan, deployed)
         with self._sync_client().prompts.call_stream(**payload) as stream:
-            assembler = StreamAssembler(model_of(payload, deployed), stream.response)
+            assembler = StreamAssembler(model_of(payload, deployed))
             for item in stream:
                 yield _emit(assembler.chunk(item), run_manager)
         if (last := assembler.close()) is not None:
@@ -332,7 +332,7 @@ class ChatHumanloop(BaseChatModel):
         deployed = await self._alookup(target)
         payload = build_payload(target, wire, plan, deployed)
         async with await self._async_client().prompts.call_stream(**payload) as stream:
-            assembler = StreamAssembler(model_of(payload, deployed), stream.response)
+            assembler = StreamAssembler(model_of(payload, deployed))
             async for item in stream:
                 yield await _aemit(assembler.chunk(item), run_manager)
         if (last := assembler.close()) is not None:

@@ -199,6 +199,3 @@ def test_stream_tool_calls_whole_and_in_deltas_aggregate() -> None:
     assert full.response_metadata["finish_reason"] == "tool_calls"
 
 
-def test_stream_error_item_raises() -> None:
-    with pytest.raises(PromptCallError, match="boom"):
-        run([item(error="boom")])

@@ -12,7 +12,6 @@ from llama_index.llms.humanloop._stream import (
     response_from_call,
 )
 
-from humanloop_core import ApiError
 from humanloop_core.types import PromptCallResponse, PromptCallStreamResponse
 
 IDS = {"index": 0, "id": "log_1", "prompt_id": "pr_1", "version_id": "prv_1"}
@@ -129,15 +128,6 @@ def test_response_from_call_carries_message_usage_and_wire_json() -> None:
     assert chat.message.content == "Hi there"
     assert chat.additional_kwargs == {"prompt_tokens": 4, "completion_tokens": 2, "total_tokens": 6}
     assert chat.raw["id"] == "log_9" and chat.raw["usage"]["total_tokens"] == 6
-
-
-def test_error_event_raises_with_the_log_id() -> None:
-    acc = StreamAccumulator()
-    acc.feed(event(output="partial "))
-    with pytest.raises(PromptCallError, match="rate limited upstream") as caught:
-        acc.feed(event(error="rate limited upstream"))
-    assert isinstance(caught.value, ApiError)
-    assert caught.value.body["id"] == "log_1"
 
 
 def test_failed_log_without_output_raises() -> None:

@@ -60,16 +60,8 @@ class StreamAccumulator:
         self._closed = False
 
     def feed(self, item: Any) -> ChatResponse:
-        """The response for one stream event.
-
-        Raises:
-            PromptCallError: the event reports that the model failed mid-stream.
-        """
-        if item.error:
-            raise PromptCallError(
-                body=item.to_wire(),
-                message=f"Humanloop stream for log {item.id} reported an error: {item.error}",
-            )
+        """The response for one stream event. (An event reporting that the model failed
+        never arrives here: the client's stream raises ``PromptCallError`` for it.)"""
         message = item.output_message
         delta = item.output
         if delta is None and message is not None and isinstance(message.content, str):
