@@ -22,7 +22,7 @@ from .providers import ProviderRegistry
 from .routes import catalog, evaluations
 from .routes import logging as logging_routes
 from .routes.files import file_router
-from .store import Store
+from .store import Conflict, Store
 
 logger = logging.getLogger("humanloop_core.server")
 
@@ -90,6 +90,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiProblem)
     async def problem(_: Request, exc: ApiProblem) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, exc.status)
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, exc: Conflict) -> JSONResponse:
+        # Another request holds the key this write needed (or removed its file) first.
+        return JSONResponse({"detail": str(exc)}, 409)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

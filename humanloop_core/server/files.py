@@ -22,6 +22,8 @@ from .rendering import template_variables
 from .store import Row, Store
 
 _NOT_KERNEL = {"path", "id", "commit_message", "action"}
+# Listings that filter in Python read every row first (files are few; logs are paged in SQL).
+_ALL = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,23 @@ def parent_of(path: str) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else ""
 
 
+def check_free(store: Store, path: str, *, creating_file: bool = False) -> None:
+    """Refuse (409) a new path already held by a file or directory, or below a file.
+
+    ``creating_file``: the caller creates a file and accepts one already there (two
+    upserts of one new path race, and both get the file the store keeps)."""
+    if not creating_file and store.get_file_by_path(path) is not None:
+        raise ApiProblem(409, f"path {path!r} is already taken by a file")
+    held = store.get_directory(path)
+    if held is not None and held["path"] == path:
+        raise ApiProblem(409, f"path {path!r} is already taken by a directory")
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        ancestor = "/".join(parts[:depth])
+        if store.get_file_by_path(ancestor) is not None:
+            raise ApiProblem(409, f"{ancestor!r} is a file: nothing can be created below it")
+
+
 # -- lookups ---------------------------------------------------------------------------
 def get_file(store: Store, kind: FileKind, file_id: str) -> Row:
     row = store.get_file(file_id)
@@ -140,8 +159,7 @@ def create_or_get(store: Store, kind: FileKind, path: str | None, id: str | None
     file = find_file(store, kind, path=path, id=id)
     if file is None:
         path = clean_path(path or "")
-        if store.get_directory(path) is not None:
-            raise ApiProblem(409, f"path {path!r} is a directory")
+        check_free(store, path, creating_file=True)
         store.ensure_directories(parent_of(path))
         file = store.create_file(kind.prefix, kind.type, path)
     return file
@@ -172,9 +190,9 @@ def move(store: Store, kind: FileKind, file_id: str, body: BaseModel) -> Row:
         new_path = "/".join(p for p in (parent, name) if p)
     else:
         return file
-    other = store.get_file_by_path(new_path)
-    if other is not None and other["id"] != file_id:
-        raise ApiProblem(409, f"path {new_path!r} is already taken")
+    if new_path == file["path"]:
+        return file
+    check_free(store, new_path)
     store.ensure_directories(parent_of(new_path))
     return store.move_file(file_id, new_path)
 
@@ -254,3 +272,16 @@ def describe(store: Store, file: Row) -> dict[str, Any] | None:
 
 def describe_all(store: Store, rows: list[Row]) -> list[dict[str, Any]]:
     return [d for d in (describe(store, r) for r in rows) if d is not None]
+
+
+def list_page(store: Store, types: list[str], name: str | None, page: int, size: int,
+              sort_by: str | None, desc: bool, environment_name: str | None = None,
+              ) -> tuple[list[dict[str, Any]], int]:
+    """One page of files of ``types`` (and deployed to ``environment_name`` if given)."""
+    if environment_name is None:
+        rows, total = store.list_files(types, name, page, size, sort_by, desc)
+        return describe_all(store, rows), total
+    env = next((e for e in store.list_environments() if e["name"] == environment_name), None)
+    every, _ = store.list_files(types, name, 1, _ALL, sort_by, desc)
+    kept = [r for r in every if env is not None and env["id"] in store.deployments(r["id"])]
+    return describe_all(store, kept[(page - 1) * size: page * size]), len(kept)

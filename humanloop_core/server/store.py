@@ -76,6 +76,11 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
+class Conflict(Exception):
+    """A write refused because another row holds its unique key (a path, a log id) or the
+    row it belongs to is gone. The server answers 409 with this message."""
+
+
 class Store(Protocol):
     """What the server needs from storage. Paths are ``/``-separated, without leading slash."""
 
@@ -165,17 +170,21 @@ class SqliteStore:
         rows = self._all(sql, args)
         return rows[0] if rows else None
 
-    def _write(self, statements: Sequence[tuple[str, Iterable[Any]]]) -> None:
-        """Run statements in one transaction, committed before returning."""
+    def _write(self, statements: Sequence[tuple[str, Iterable[Any]]]) -> list[int]:
+        """Run statements in one transaction, committed before returning; the number of
+        rows each changed. A unique key already taken rolls it all back as a Conflict."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for sql, args in statements:
-                    self._conn.execute(sql, tuple(args))
+                changed = [self._conn.execute(sql, tuple(args)).rowcount for sql, args in statements]
+            except sqlite3.IntegrityError as exc:
+                self._conn.execute("ROLLBACK")
+                raise Conflict(f"already taken: {exc}") from exc
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            return changed
 
     def close(self) -> None:
         with self._lock:
@@ -233,7 +242,9 @@ class SqliteStore:
 
     def files_under(self, directory_path: str) -> list[Row]:
         prefix = f"{directory_path}/" if directory_path else ""
-        rows = self._all("SELECT * FROM files WHERE path LIKE ? ORDER BY path", (f"{prefix}%",))
+        # An exact prefix, not LIKE: LIKE ignores case and reads `_`/`%` as wildcards.
+        rows = self._all("SELECT * FROM files WHERE substr(path, 1, ?) = ? ORDER BY path",
+                         (len(prefix), prefix))
         return [r for r in rows if "/" not in r["path"][len(prefix):]]
 
     # -- versions -------------------------------------------------------------------
@@ -312,9 +323,18 @@ class SqliteStore:
     def insert_log(self, log: Row) -> None:
         cols = ", ".join(self._LOG_COLUMNS)
         values = [log.get(c) for c in self._LOG_COLUMNS]
-        self._write([(f"INSERT INTO logs({cols}, body) VALUES ({','.join('?' * 10)})",
-                      [*values, _dumps(log["body"])]),
-                     ("UPDATE files SET last_used_at=? WHERE id=?", (log["created_at"], log["file_id"]))])
+        try:
+            # Only while its version exists, checked in the insert itself: a call still
+            # running when its file is deleted must not leave a log nothing can render.
+            inserted = self._write([
+                (f"INSERT INTO logs({cols}, body) SELECT {','.join('?' * 10)}"
+                 " WHERE EXISTS (SELECT 1 FROM versions WHERE id=?)",
+                 [*values, _dumps(log["body"]), log["version_id"]]),
+                ("UPDATE files SET last_used_at=? WHERE id=?", (log["created_at"], log["file_id"]))])[0]
+        except Conflict as exc:
+            raise Conflict(f"log id {log['id']!r} is already taken") from exc
+        if not inserted:
+            raise Conflict(f"the file of this log ({log['file_id']!r}) was deleted; the log was not stored")
 
     def update_log(self, log_id: str, body: Row) -> None:
         self._write([("UPDATE logs SET body=? WHERE id=?", (_dumps(body), log_id))])
@@ -401,12 +421,17 @@ class SqliteStore:
             raise KeyError(dir_id)
         prefix, n = old["path"] + "/", len(old["path"]) + 1
         ts = now()
-        self._write([
-            ("UPDATE directories SET path=? || substr(path, ?) WHERE path LIKE ?",
-             (path + "/", n + 1, prefix + "%")),
-            ("UPDATE files SET path=? || substr(path, ?) WHERE path LIKE ?", (path + "/", n + 1, prefix + "%")),
-            ("UPDATE directories SET path=?, updated_at=? WHERE id=?", (path, ts, dir_id)),
-        ])
+        # Exact, case-sensitive prefix match (see files_under).
+        under = "substr(path, 1, ?) = ?"
+        try:
+            self._write([
+                (f"UPDATE directories SET path=? || substr(path, ?) WHERE {under}",
+                 (path + "/", n + 1, n, prefix)),
+                (f"UPDATE files SET path=? || substr(path, ?) WHERE {under}", (path + "/", n + 1, n, prefix)),
+                ("UPDATE directories SET path=?, updated_at=? WHERE id=?", (path, ts, dir_id)),
+            ])
+        except Conflict as exc:
+            raise Conflict(f"moving {old['path']!r} to {path!r} collides with an existing path") from exc
         return self.get_directory(dir_id) or {}
 
     def delete_directory(self, dir_id: str) -> None:
