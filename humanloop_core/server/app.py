@@ -18,8 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import files
 from .errors import ApiProblem
 from .idempotency import IdempotencyMiddleware
+from .otlp import OtlpIngest
 from .providers import ProviderRegistry
-from .routes import catalog, evaluations
+from .routes import catalog, evaluations, otlp
 from .routes import logging as logging_routes
 from .routes.files import file_router
 from .store import Conflict, Store
@@ -138,6 +139,9 @@ def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = 
     app.include_router(logging_routes.router, prefix=API_PREFIX)
     app.include_router(catalog.router, prefix=API_PREFIX)
     app.include_router(evaluations.router, prefix=API_PREFIX)
+    # OTLP paths are absolute: /v1/traces is where every OTLP exporter sends by default.
+    app.state.otlp = OtlpIngest(store)
+    app.include_router(otlp.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

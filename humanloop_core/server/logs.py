@@ -61,10 +61,12 @@ def resolve_for_log(store: Store, kind: files.FileKind, request: BaseModel, kern
 
 def create_log(store: Store, kind_type: str, file: Row, version: Row, body: dict[str, Any], *,
                trace_parent_id: str | None = None, parent_id: str | None = None,
-               evaluation_id: str | None = None, log_id: str | None = None) -> str:
-    """Store one log (committed on return) and give its id."""
+               evaluation_id: str | None = None, log_id: str | None = None,
+               require_parent: bool = True) -> str:
+    """Store one log (committed on return) and give its id. ``require_parent=False`` lets a
+    trace parent arrive later (OTLP: children are exported before their parents)."""
     trace_parent_id = trace_parent_id or body.get("trace_parent_id")
-    if trace_parent_id and store.get_log(trace_parent_id) is None:
+    if require_parent and trace_parent_id and store.get_log(trace_parent_id) is None:
         raise not_found("trace parent log", trace_parent_id)
     log_id = log_id or new_id("log")
     store.insert_log({

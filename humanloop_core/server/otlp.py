@@ -1,0 +1,205 @@
+"""OTLP ingestion: spans become prompt, tool and flow logs with their trace tree.
+
+Each log span gets a log id derived from its trace and span ids, so an exporter that
+resends a batch (after a timeout, say) stores nothing twice, and a child can point at its
+parent's log before the parent has arrived: children end, and so are exported, first.
+
+A log's ``trace_parent_id`` is the log of its nearest ancestor span that is a log,
+walking ``parent_span_id`` through spans that are not logs (HTTP spans, chain steps). An
+explicit ``humanloop.log.trace_parent_id`` (the official SDK's spans carry no parent span
+id) wins. When the walk reaches a span not seen yet, the log points at that span's would-be
+log and is re-pointed if the span turns out not to be a log. Spans seen are remembered
+per process, up to :data:`SPAN_MEMORY`; a tree split across batches sent to different
+server processes may therefore stay cut where a non-log span joins them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from humanloop_core import types as t
+
+from . import files, logs
+from .errors import ApiProblem
+from .otlp_map import LogPlan, plan
+from .otlp_wire import OtelSpan
+from .store import Row, Store
+
+SPAN_MEMORY = 200_000
+_MAX_HOPS = 256
+_LOG_REQUESTS: dict[str, type[BaseModel]] = {
+    "prompt": t.PromptLogRequest, "tool": t.ToolLogRequest, "flow": t.FlowLogRequest,
+}
+
+SpanKey = tuple[str, str]
+
+
+@dataclass
+class IngestResult:
+    """Log ids stored or updated (in span order) and the spans refused, with why."""
+
+    records: list[str] = field(default_factory=list)
+    rejected: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def message(self) -> str:
+        shown = "; ".join(self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        return shown + more
+
+
+def log_id_for(trace_id: str, span_id: str) -> str:
+    return "log_" + hashlib.sha256(f"{trace_id}:{span_id}".encode()).hexdigest()[:20]
+
+
+class OtlpIngest:
+    """Turns decoded spans into logs in ``store``; one per app, safe across threads."""
+
+    def __init__(self, store: Store, memory: int = SPAN_MEMORY) -> None:
+        self.store = store
+        self._memory = memory
+        self._lock = threading.Lock()
+        # span -> (parent span, its log id or None); what later batches walk through.
+        self._spans: OrderedDict[SpanKey, tuple[SpanKey | None, str | None]] = OrderedDict()
+        # unseen span -> logs provisionally pointing at its would-be log.
+        self._pending: dict[SpanKey, list[str]] = {}
+
+    def ingest(self, spans: list[OtelSpan]) -> IngestResult:
+        result = IngestResult()
+        plans = [(span, self._plan(span, result)) for span in spans]
+        with self._lock:
+            for span, log_plan in plans:
+                log_id = None
+                if log_plan is not None:
+                    log_id = log_plan.existing_log_id or log_id_for(span.trace_id, span.span_id)
+                self._remember((span.trace_id, span.span_id), span, log_id)
+        for span, log_plan in plans:
+            if log_plan is None:
+                continue
+            try:
+                result.records.append(self._store_log(span, log_plan))
+            except ApiProblem as exc:
+                result.rejected += 1
+                result.problems.append(f"span {span.name!r} ({span.span_id}): {exc.detail}")
+        self._settle_pending([s for s, p in plans if p is None])
+        return result
+
+    # -- planning and storing --------------------------------------------------------------
+    @staticmethod
+    def _plan(span: OtelSpan, result: IngestResult) -> LogPlan | None:
+        try:
+            return plan(span)
+        except (ValueError, TypeError, KeyError) as exc:  # attributes of unexpected shapes
+            result.rejected += 1
+            result.problems.append(f"span {span.name!r} ({span.span_id}): unreadable attributes: {exc}")
+            return None
+
+    def _store_log(self, span: OtelSpan, log_plan: LogPlan) -> str:
+        if log_plan.existing_log_id:
+            existing = self.store.get_log(log_plan.existing_log_id)
+            if existing is not None:
+                return self._update_existing(span, existing, log_plan)
+        log_id = log_id_for(span.trace_id, span.span_id)
+        if self.store.get_log(log_id) is not None:  # a resent batch: stored already
+            return log_id
+        request = _validated(log_plan)
+        kind = files.KINDS[log_plan.kind]
+        kernel_field = log_plan.kind if log_plan.kernel is not None else None
+        file, version = logs.resolve_for_log(self.store, kind, request, kernel_field, None, None)
+        fields = logs.log_fields(request)
+        explicit_parent = fields.pop("trace_parent_id", None)
+        parent = explicit_parent or self._parent_log(span, log_id)
+        try:
+            logs.create_log(self.store, log_plan.kind, file, version, fields, trace_parent_id=parent,
+                            log_id=log_id, require_parent=False)
+        except Exception:
+            if self.store.get_log(log_id) is None:  # not a concurrent resend of the same span
+                raise
+        return log_id
+
+    def _update_existing(self, span: OtelSpan, existing: Row, log_plan: LogPlan) -> str:
+        """An official-SDK flow log closed by its span, or a prompts.call log the server
+        stored itself: merge what the span states and hang it in the trace if it is loose."""
+        changes = {k: v for k, v in log_plan.explicit.items() if k not in ("trace_parent_id",)}
+        if changes or log_plan.kind == "flow":
+            changes.setdefault("end_time", log_plan.body.get("end_time"))
+            if existing["type"] == "flow":
+                changes.setdefault("trace_status", "complete")
+            self.store.update_log(existing["id"], {**existing["body"], **changes})
+        if existing.get("trace_parent_id") is None:
+            parent = log_plan.explicit.get("trace_parent_id") or self._parent_log(span, existing["id"])
+            if parent and parent != existing["id"]:
+                self.store.set_trace_parent([existing["id"]], parent)
+        return str(existing["id"])
+
+    # -- the span tree ---------------------------------------------------------------------
+    def _remember(self, key: SpanKey, span: OtelSpan, log_id: str | None) -> None:
+        parent = (span.trace_id, span.parent_span_id) if span.parent_span_id else None
+        self._spans[key] = (parent, log_id)
+        self._spans.move_to_end(key)
+        while len(self._spans) > self._memory:
+            old, _ = self._spans.popitem(last=False)
+            self._pending.pop(old, None)
+
+    def _parent_log(self, span: OtelSpan, log_id: str) -> str | None:
+        with self._lock:
+            return self._resolve((span.trace_id, span.parent_span_id) if span.parent_span_id else None,
+                                 log_id)
+
+    def _resolve(self, key: SpanKey | None, waiting_log: str) -> str | None:
+        """The nearest log at or above ``key``; an unseen span is assumed to be a log, and
+        ``waiting_log`` is noted so it can be re-pointed if that turns out wrong."""
+        for _ in range(_MAX_HOPS):
+            if key is None:
+                return None
+            known = self._spans.get(key)
+            if known is None:
+                self._pending.setdefault(key, []).append(waiting_log)
+                return log_id_for(*key)
+            parent, log_id = known
+            if log_id is not None:
+                return log_id
+            key = parent
+        return None
+
+    def _settle_pending(self, non_log_spans: list[OtelSpan]) -> None:
+        """Logs that pointed at one of these spans' would-be logs move to its nearest log."""
+        moves: dict[str | None, list[str]] = {}
+        with self._lock:
+            for span in non_log_spans:
+                waiting = self._pending.pop((span.trace_id, span.span_id), None)
+                for log_id in waiting or ():
+                    parent_key = (span.trace_id, span.parent_span_id) if span.parent_span_id else None
+                    moves.setdefault(self._resolve(parent_key, log_id), []).append(log_id)
+        for parent, log_ids in moves.items():
+            self.store.set_trace_parent(log_ids, parent)
+
+
+def _validated(log_plan: LogPlan) -> BaseModel:
+    """The span's log as the kind's ``/log`` request; fields of the wrong shape are dropped
+    (a log with less beats no log) and the rest must pass."""
+    model = _LOG_REQUESTS[log_plan.kind]
+    data: dict[str, Any] = {**log_plan.body, "path": log_plan.path}
+    if log_plan.kernel is not None:
+        data[log_plan.kind] = log_plan.kernel
+    for _ in range(3):
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+            if not bad or bad & {"path", log_plan.kind} or not bad <= set(data):
+                raise ApiProblem(422, f"not a valid {log_plan.kind} log: {_short(exc)}") from None
+            for name in bad:
+                data.pop(name, None)
+    raise ApiProblem(422, f"not a valid {log_plan.kind} log")
+
+
+def _short(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+                     for e in exc.errors()[:3])
