@@ -10,6 +10,7 @@ are merged by name, so the stored template, model and tools stay what they were.
 from __future__ import annotations
 
 import posixpath
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,13 @@ CALL_ARGS = frozenset({
 RENAMED_ARGS = {"log_metadata": "metadata"}
 # Per-call keys LangChain itself may pass that carry nothing for the wire.
 _IGNORED = frozenset({"stream"})
+# ChatOpenAI call options with no ``prompts.call`` field of their own: they travel in the
+# kernel's ``other`` (provider parameters the server forwards to OpenAI-style providers).
+OTHER_ARGS = frozenset({"parallel_tool_calls"})
+# Asking for log probabilities: the v5 call response has no field to bring them back.
+LOGPROB_ARGS = frozenset({"logprobs", "top_logprobs"})
+# Kernel fields that are dicts of provider parameters: merged key by key, not replaced.
+_MERGED_FIELDS = ("other",)
 
 
 @dataclass(frozen=True)
@@ -78,13 +86,18 @@ def plan_call(
     Raises:
         TypeError: a keyword ``prompts.call`` has no place for.
     """
-    accepted = {*KERNEL_OVERRIDES, *CALL_ARGS, *RENAMED_ARGS, "tools", "tool_choice"}
+    accepted = {*KERNEL_OVERRIDES, *CALL_ARGS, *RENAMED_ARGS, *OTHER_ARGS, *LOGPROB_ARGS,
+                "tools", "tool_choice"}
     unknown = set(kwargs) - accepted - _IGNORED
     if unknown:
         raise TypeError(
             f"ChatHumanloop got unexpected call argument(s) {sorted(unknown)}; accepted: {sorted(accepted)}"
         )
-    overrides = {k: v for k, v in defaults.items() if v is not None}
+    refuse_logprobs(kwargs)
+    overrides = {k: v for k, v in defaults.items() if v is not None and v != {}}
+    other = {k: kwargs[k] for k in OTHER_ARGS if kwargs.get(k) is not None}
+    if other:
+        overrides["other"] = {**overrides.get("other", {}), **other}
     overrides.update({k: kwargs[k] for k in KERNEL_OVERRIDES if kwargs.get(k) is not None})
     if stop:
         overrides["stop"] = list(stop)
@@ -102,6 +115,48 @@ def plan_call(
         tool_choice=tool_choice_to_wire(kwargs.get("tool_choice"), tool_names(raw_tools)),
         call_args=call_args,
     )
+
+
+def refuse_logprobs(kwargs: Mapping[str, Any]) -> None:
+    """``logprobs=True`` (or ``top_logprobs=n``) cannot be honoured: say so before calling.
+
+    Raises:
+        ValueError: log probabilities were asked for.
+    """
+    if kwargs.get("logprobs") or kwargs.get("top_logprobs"):
+        raise ValueError(
+            "ChatHumanloop cannot return log probabilities: Humanloop's prompts.call response "
+            "has no field for them (logprobs=False and top_logprobs=None are accepted)"
+        )
+
+
+def move_unknown_fields(values: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+    """Constructor values as ChatOpenAI treats them: an unknown keyword is moved into
+    ``model_kwargs`` with a warning, and a known field found in ``model_kwargs`` is moved
+    out to its field with a warning (a new dict; ``values`` is left as it was).
+
+    Raises:
+        ValueError: a keyword given both directly and in ``model_kwargs``.
+    """
+    values = dict(values)
+    extra = dict(values.get("model_kwargs") or {})
+    for name in [k for k in values if k not in fields]:
+        if name in extra:
+            raise ValueError(f"ChatHumanloop got {name!r} both directly and in model_kwargs")
+        warnings.warn(
+            f"ChatHumanloop has no parameter {name!r}; it was moved into model_kwargs, which are "
+            "sent as the prompt kernel's provider parameters (`other`). Check it is intended.",
+            stacklevel=4,
+        )
+        extra[name] = values.pop(name)
+    for name in sorted(fields.intersection(extra)):
+        if name in values:
+            raise ValueError(f"ChatHumanloop got {name!r} both directly and in model_kwargs")
+        warnings.warn(f"ChatHumanloop: pass {name!r} as a parameter, not in model_kwargs; "
+                      "it was moved there", stacklevel=4)
+        values[name] = extra.pop(name)
+    values["model_kwargs"] = extra
+    return values
 
 
 def kernel_from_prompt(prompt: Any) -> dict[str, Any]:
@@ -123,7 +178,9 @@ def merge_tools(base: Iterable[Mapping[str, Any]], bound: Iterable[Mapping[str, 
 def merge_kernel(base: Mapping[str, Any] | None, plan: CallPlan) -> dict[str, Any]:
     """The kernel to send: the stored one (if any) with this call's changes applied."""
     kernel = dict(base or {})
-    kernel.update(plan.overrides)
+    for name, value in plan.overrides.items():
+        merged = name in _MERGED_FIELDS and isinstance(kernel.get(name), Mapping)
+        kernel[name] = {**kernel[name], **value} if merged else value
     if plan.tools:
         kernel["tools"] = merge_tools(kernel.get("tools") or [], plan.tools)
     return kernel

@@ -15,7 +15,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages.tool import tool_call_chunk
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from humanloop_core import PromptCallError
 
@@ -68,12 +68,47 @@ def result_from_response(response: Any) -> ChatResult:
             id=response.id,
         )
         generations.append(ChatGeneration(message=ai, generation_info={"finish_reason": meta["finish_reason"]}))
-    return ChatResult(generations=generations, llm_output={"model_name": getattr(prompt, "model", None)})
+    return ChatResult(generations=generations, llm_output=llm_output(response))
+
+
+def llm_output(response: Any) -> dict[str, Any]:
+    """``ChatResult.llm_output`` as ChatOpenAI fills it: ``token_usage`` in OpenAI's
+    words (summed over samples), ``model_name``, and the log ``id``."""
+    prompt_tokens = (response.logs[0].prompt_tokens or 0) if response.logs else 0  # one prompt
+    completion_tokens = sum(log.output_tokens or 0 for log in response.logs)
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+             "total_tokens": prompt_tokens + completion_tokens}
+    return {"token_usage": usage, "model_name": getattr(response.prompt, "model", None),
+            "id": response.id}
+
+
+def combine_llm_outputs(outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+    """One ``llm_output`` for a batch (``generate``): token usage summed, the model named."""
+    usage: dict[str, int] = {}
+    model_name = None
+    for output in outputs:
+        if not output:
+            continue
+        for key, count in (output.get("token_usage") or {}).items():
+            if isinstance(count, int):
+                usage[key] = usage.get(key, 0) + count
+        model_name = model_name or output.get("model_name")
+    return {"token_usage": usage, "model_name": model_name}
+
+
+def generation_info(meta: dict[str, Any]) -> dict[str, Any]:
+    """A streamed generation's ``generation_info``: what ChatOpenAI puts there."""
+    return {"finish_reason": meta["finish_reason"], "model_name": meta.get("model_name")}
 
 
 @dataclass
 class StreamAssembler:
     """Turns stream items into chunks; one instance per stream.
+
+    The closing chunk (usage, ``response_metadata``, ``generation_info`` and
+    ``chunk_position="last"``) comes from :meth:`close` once the stream has ended,
+    not with the ``finish_reason`` item: providers such as OpenAI report usage in a
+    later item (``choices: []``), and it must land on that one closing chunk.
 
     Attributes:
         model_name: The model the request names (kernel override or deployed
@@ -87,43 +122,43 @@ class StreamAssembler:
     _count: int = 0
     _tokens: tuple[int | None, int | None] = (None, None)
     _ids: tuple[str | None, str | None, str | None] = (None, None, None)
-    finished: bool = False
+    _finish_reason: str | None = None
 
-    def chunk(self, item: Any) -> AIMessageChunk:
-        """The chunk for one ``PromptCallStreamResponse``."""
+    def chunk(self, item: Any) -> ChatGenerationChunk | None:
+        """The chunk for one ``PromptCallStreamResponse``; ``None`` when the item
+        carries nothing but bookkeeping (usage, the finish reason), kept for :meth:`close`."""
         self._ids = (item.id, item.prompt_id, item.version_id)
         self._tokens = (
             item.prompt_tokens if item.prompt_tokens is not None else self._tokens[0],
             item.output_tokens if item.output_tokens is not None else self._tokens[1],
         )
         self.model_name = getattr(item, "model", None) or self.model_name
+        self._finish_reason = item.finish_reason or self._finish_reason
         message = item.output_message
         text = item.output
         if text is None and message is not None and isinstance(message.content, str):
             text = message.content
         chunks = [self._tool_chunk(c) for c in (message.tool_calls or [])] if message else []
-        if item.finish_reason:
-            return self._final(text or "", chunks, item.finish_reason)
-        return AIMessageChunk(content=text or "", tool_call_chunks=chunks, id=item.id)
+        if not text and not chunks:
+            return None
+        return ChatGenerationChunk(
+            message=AIMessageChunk(content=text or "", tool_call_chunks=chunks, id=item.id))
 
-    def close(self) -> AIMessageChunk | None:
-        """The closing chunk when the stream ended without a finish reason, else ``None``."""
-        return None if self.finished else self._final("", [], None)
-
-    def _final(self, text: str, chunks: list[Any], finish_reason: str | None) -> AIMessageChunk:
-        self.finished = True
+    def close(self) -> ChatGenerationChunk:
+        """The closing chunk, once the stream has ended."""
         log_id, prompt_id, version_id = self._ids
-        return AIMessageChunk(
-            content=text,
-            tool_call_chunks=chunks,
+        meta = response_metadata(
+            model_name=self.model_name, finish_reason=self._finish_reason,
+            log_id=log_id, prompt_id=prompt_id, version_id=version_id,
+        )
+        message = AIMessageChunk(
+            content="",
             usage_metadata=usage_from_wire(*self._tokens),
-            response_metadata=response_metadata(
-                model_name=self.model_name, finish_reason=finish_reason,
-                log_id=log_id, prompt_id=prompt_id, version_id=version_id,
-            ),
+            response_metadata=meta,
             chunk_position="last",
             id=log_id,
         )
+        return ChatGenerationChunk(message=message, generation_info=generation_info(meta))
 
     def _tool_chunk(self, call: Any) -> Any:
         """A ``ToolCallChunk`` whose index is stable per tool call.

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import functools
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Literal
@@ -26,8 +25,11 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
+from langchain_core.utils.utils import get_pydantic_field_names
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
+
+from humanloop_core.call_errors import adapter_errors
 
 from ._convert import (
     json_schema_response_format,
@@ -36,15 +38,18 @@ from ._convert import (
     tool_names,
 )
 from ._payload import (
+    LOGPROB_ARGS,
     CallPlan,
     Target,
     build_payload,
     model_of,
+    move_unknown_fields,
     name_of,
     plan_call,
     prompt_id_for_path,
+    refuse_logprobs,
 )
-from ._response import StreamAssembler, result_from_response
+from ._response import StreamAssembler, combine_llm_outputs, result_from_response
 
 _DictOrPydantic = dict[str, Any] | type[BaseModel]
 _UNSET: Any = object()
@@ -133,6 +138,10 @@ class ChatHumanloop(BaseChatModel):
     seed: int | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Provider parameters with no field here, sent as the prompt kernel's ``other``
+    (so they make a kernel, like any override). Unknown constructor keywords land here
+    with a warning, as with ChatOpenAI."""
 
     api_key: SecretStr | None = Field(default_factory=secret_from_env("HUMANLOOP_API_KEY", default=None))
     base_url: str | None = Field(default_factory=from_env("HUMANLOOP_BASE_URL", default=None))
@@ -149,9 +158,18 @@ class ChatHumanloop(BaseChatModel):
 
     _deployed: dict[tuple[str | None, ...], Any] = PrivateAttr(default_factory=dict)
     _own_client: Any = PrivateAttr(default=None)
-    _own_async: tuple[weakref.ref[asyncio.AbstractEventLoop], Any] | None = PrivateAttr(default=None)
+    _own_async: Any = PrivateAttr(default=None)
 
     model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_keywords_to_model_kwargs(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        refuse_logprobs(values)
+        values = {k: v for k, v in values.items() if k not in LOGPROB_ARGS}
+        return move_unknown_fields(values, get_pydantic_field_names(cls))
 
     @model_validator(mode="after")
     def _needs_a_prompt(self) -> Self:
@@ -198,6 +216,9 @@ class ChatHumanloop(BaseChatModel):
             params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
         return params
 
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        return combine_llm_outputs(llm_outputs)
+
     def _resolve_model_profile(self) -> ModelProfile | None:
         return dict(_PROFILE)  # type: ignore[return-value]
 
@@ -220,18 +241,20 @@ class ChatHumanloop(BaseChatModel):
             self._own_client = Humanloop(**self._client_kwargs(), http_client=_shared_http_client())
         return self._own_client
 
-    def _async_client(self) -> Any:
-        """The injected async client, else one built for the running event loop: an
-        ``httpx.AsyncClient``'s pooled connections belong to the loop that opened them,
-        so a client reused under a later ``asyncio.run`` would fail."""
+    async def _async_client(self) -> Any:
+        """The injected async client, else one built for the running event loop (and
+        closed when that loop shuts down): an ``httpx.AsyncClient``'s pooled connections
+        belong to the loop that opened them, so one reused under a later ``asyncio.run``
+        would fail."""
         if self.async_client is not None:
             return self.async_client
-        loop = asyncio.get_running_loop()
-        if self._own_async is None or self._own_async[0]() is not loop:
+        if self._own_async is None:
             from humanloop_core import AsyncHumanloop
+            from humanloop_core.loops import PerLoop
 
-            self._own_async = (weakref.ref(loop), AsyncHumanloop(**self._client_kwargs()))
-        return self._own_async[1]
+            kwargs = self._client_kwargs()
+            self._own_async = PerLoop(lambda: AsyncHumanloop(**kwargs), lambda c: c.aclose())
+        return await self._own_async.get()
 
     def _lookup(self, target: Target) -> Any | None:
         """The stored version ``target`` names (cached per instance); ``None`` if absent."""
@@ -255,7 +278,7 @@ class ChatHumanloop(BaseChatModel):
             return cached
         from humanloop_core import NotFoundError
 
-        prompts = self._async_client().prompts
+        prompts = (await self._async_client()).prompts
         try:
             prompt_id = target.id
             if not prompt_id:
@@ -276,6 +299,7 @@ class ChatHumanloop(BaseChatModel):
             "max_tokens": self.max_tokens, "top_p": self.top_p,
             "stop": [self.stop] if isinstance(self.stop, str) else self.stop, "seed": self.seed,
             "presence_penalty": self.presence_penalty, "frequency_penalty": self.frequency_penalty,
+            "other": dict(self.model_kwargs) or None,
         }
 
     def _plan(self, messages: list[BaseMessage], stop: list[str] | None,
@@ -298,7 +322,8 @@ class ChatHumanloop(BaseChatModel):
         target, plan, wire = self._plan(messages, stop, kwargs)
         deployed = self._lookup(target) if plan.changes_kernel else None
         payload = build_payload(target, wire, plan, deployed)
-        return result_from_response(self._sync_client().prompts.call(**payload))
+        with _call_errors():
+            return result_from_response(self._sync_client().prompts.call(**payload))
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
@@ -308,7 +333,9 @@ class ChatHumanloop(BaseChatModel):
         target, plan, wire = self._plan(messages, stop, kwargs)
         deployed = await self._alookup(target) if plan.changes_kernel else None
         payload = build_payload(target, wire, plan, deployed)
-        return result_from_response(await self._async_client().prompts.call(**payload))
+        client = await self._async_client()
+        with _call_errors():
+            return result_from_response(await client.prompts.call(**payload))
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
@@ -318,12 +345,12 @@ class ChatHumanloop(BaseChatModel):
         # looked up (once per instance) for ``response_metadata["model_name"]``.
         deployed = self._lookup(target)
         payload = build_payload(target, wire, plan, deployed)
-        with self._sync_client().prompts.call_stream(**payload) as stream:
-            assembler = StreamAssembler(model_of(payload, deployed))
+        assembler = StreamAssembler(model_of(payload, deployed))
+        with _call_errors(), self._sync_client().prompts.call_stream(**payload) as stream:
             for item in stream:
-                yield _emit(assembler.chunk(item), run_manager)
-        if (last := assembler.close()) is not None:
-            yield _emit(last, run_manager)
+                if (chunk := assembler.chunk(item)) is not None:
+                    yield _emit(chunk, run_manager)
+        yield _emit(assembler.close(), run_manager)
 
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
@@ -331,12 +358,14 @@ class ChatHumanloop(BaseChatModel):
         target, plan, wire = self._plan(messages, stop, kwargs)
         deployed = await self._alookup(target)
         payload = build_payload(target, wire, plan, deployed)
-        async with await self._async_client().prompts.call_stream(**payload) as stream:
-            assembler = StreamAssembler(model_of(payload, deployed))
-            async for item in stream:
-                yield await _aemit(assembler.chunk(item), run_manager)
-        if (last := assembler.close()) is not None:
-            yield await _aemit(last, run_manager)
+        assembler = StreamAssembler(model_of(payload, deployed))
+        client = await self._async_client()
+        with _call_errors():
+            async with await client.prompts.call_stream(**payload) as stream:
+                async for item in stream:
+                    if (chunk := assembler.chunk(item)) is not None:
+                        yield await _aemit(chunk, run_manager)
+        yield await _aemit(assembler.close(), run_manager)
 
     # ------------------------------------------------------------ tools and structured output
 
@@ -346,6 +375,7 @@ class ChatHumanloop(BaseChatModel):
         *,
         tool_choice: dict[str, Any] | str | bool | None = None,
         strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind tools; they are merged into the prompt's own tools by name.
@@ -356,12 +386,16 @@ class ChatHumanloop(BaseChatModel):
                 (force a call), a bound tool's name (force that tool), or
                 ``None``/``False`` (the prompt decides).
             strict: Passed to the tool definitions' ``strict`` flag.
+            parallel_tool_calls: ``False`` asks for at most one tool call per turn; sent
+                in the kernel's ``other`` to the provider (OpenAI-style providers honour it).
             kwargs: Further call arguments bound alongside.
         """
         formatted = [convert_to_openai_tool(t, strict=strict) for t in tools]
         choice = tool_choice_to_wire(tool_choice, tool_names(formatted))
         if choice is not None:
             kwargs["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
         return super().bind(tools=formatted, **kwargs)
 
     def with_structured_output(
@@ -411,6 +445,12 @@ class ChatHumanloop(BaseChatModel):
         return RunnableMap(raw=llm) | parsed.with_fallbacks([fallback], exception_key="parsing_error")
 
 
+def _call_errors() -> contextlib.AbstractContextManager[None]:
+    """A model failure raises ``PromptCallError`` from invoke and stream alike; a missing
+    prompt's 404 names this class's arguments."""
+    return adapter_errors(adapter="ChatHumanloop", create_hint="`model=` (and `provider=`)")
+
+
 @functools.cache
 def _shared_http_client() -> httpx.Client:
     """One connection pool for every instance built without a client, as partner packages
@@ -420,15 +460,15 @@ def _shared_http_client() -> httpx.Client:
     return httpx.Client()
 
 
-def _emit(chunk: Any, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
-    generation = ChatGenerationChunk(message=chunk)
+def _emit(generation: ChatGenerationChunk,
+          run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
     if run_manager is not None:
         run_manager.on_llm_new_token(generation.text, chunk=generation)
     return generation
 
 
-async def _aemit(chunk: Any, run_manager: AsyncCallbackManagerForLLMRun | None) -> ChatGenerationChunk:
-    generation = ChatGenerationChunk(message=chunk)
+async def _aemit(generation: ChatGenerationChunk,
+                 run_manager: AsyncCallbackManagerForLLMRun | None) -> ChatGenerationChunk:
     if run_manager is not None:
         await run_manager.on_llm_new_token(generation.text, chunk=generation)
     return generation

@@ -155,13 +155,20 @@ def test_errors_propagate_with_the_response_and_without_the_key(
     assert secret not in str(error) and secret not in repr(error)
 
 
-def test_provider_failure_is_an_api_error_with_the_response(client: Any, base_url: str,
-                                                            api_key: str) -> None:
-    prompt = stored_prompt(client, other={"mock_error": "provider fell over", "mock_error_status": 400})
-    chat = ChatHumanloop(path=prompt.path, inputs={"topic": "x"}, base_url=base_url, api_key=api_key)
-    with pytest.raises(BadRequestError, match="provider fell over") as caught:
+@pytest.mark.parametrize("status", [400, 502])
+def test_provider_failure_is_a_prompt_call_error_with_the_response(
+    client: Any, base_url: str, api_key: str, status: int,
+) -> None:
+    # The same class a stream raises for the same failure (see the next test).
+    prompt = stored_prompt(client, other={"mock_error": "provider fell over", "mock_error_status": status})
+    chat = ChatHumanloop(path=prompt.path, inputs={"topic": "x"}, base_url=base_url, api_key=api_key,
+                         max_retries=0)
+    with pytest.raises(PromptCallError, match="provider fell over") as caught:
         chat.invoke("hi")
-    assert caught.value.response.status_code == 400
+    assert caught.value.response.status_code == caught.value.status_code == status
+    assert isinstance(caught.value.__cause__, BadRequestError if status == 400 else ApiError)
+    log = client.logs.get(caught.value.body["id"])  # the log that recorded the failure
+    assert "provider fell over" in log.error
 
 
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])

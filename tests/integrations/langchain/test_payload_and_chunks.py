@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk
 from langchain_humanloop._payload import (
     CallPlan,
     Target,
@@ -153,25 +154,42 @@ def item(**fields: Any) -> PromptCallStreamResponse:
         {"index": 0, "id": "log_1", "prompt_id": "pr_1", "version_id": "pv_1", **fields})
 
 
-def run(items: list[PromptCallStreamResponse], model: str | None = "mock-1") -> list[AIMessageChunk]:
+def run_generations(items: list[PromptCallStreamResponse],
+                    model: str | None = "mock-1") -> list[ChatGenerationChunk]:
     assembler = StreamAssembler(model_name=model)
-    chunks = [assembler.chunk(i) for i in items]
-    last = assembler.close()
-    return chunks + ([last] if last is not None else [])
+    chunks = [c for c in (assembler.chunk(i) for i in items) if c is not None]
+    return [*chunks, assembler.close()]
+
+
+def run(items: list[PromptCallStreamResponse], model: str | None = "mock-1") -> list[AIMessageChunk]:
+    return [g.message for g in run_generations(items, model)]  # type: ignore[misc]
 
 
 def test_stream_text_usage_once_metadata_once_last_marked() -> None:
     chunks = run([item(output="Hel"), item(output="lo", prompt_tokens=3),
                   item(output="!", output_tokens=3, finish_reason="stop")])
-    assert len(chunks) == 3
-    assert [c.chunk_position for c in chunks] == [None, None, "last"]
-    assert [c.usage_metadata is not None for c in chunks] == [False, False, True]
-    assert [bool(c.response_metadata) for c in chunks] == [False, False, True]
-    full = chunks[0] + chunks[1] + chunks[2]
+    assert len(chunks) == 4
+    assert [c.chunk_position for c in chunks] == [None, None, None, "last"]
+    assert [c.usage_metadata is not None for c in chunks] == [False, False, False, True]
+    assert [bool(c.response_metadata) for c in chunks] == [False, False, False, True]
+    full = chunks[0] + chunks[1] + chunks[2] + chunks[3]
     assert full.content == "Hello!"
     assert full.usage_metadata == {"input_tokens": 3, "output_tokens": 3, "total_tokens": 6}
     assert full.response_metadata["model_name"] == "mock-1"  # not concatenated
     assert full.response_metadata["log_id"] == "log_1"
+
+
+def test_usage_sent_after_the_finish_reason_lands_on_the_closing_chunk() -> None:
+    # OpenAI's order: the finish_reason delta, then usage alone in a `choices: []` chunk.
+    generations = run_generations([item(output="Hi"), item(output="", finish_reason="stop"),
+                                   item(output="", prompt_tokens=9, output_tokens=2)],
+                                  model="gpt-4o-mini")
+    assert len(generations) == 2  # the bookkeeping items add no empty chunks
+    last = generations[-1]
+    assert last.message.usage_metadata == {  # type: ignore[attr-defined]
+        "input_tokens": 9, "output_tokens": 2, "total_tokens": 11}
+    assert last.generation_info == {"finish_reason": "stop", "model_name": "gpt-4o-mini"}
+    assert last.message.response_metadata["finish_reason"] == "stop"
 
 
 def test_stream_without_finish_reason_gets_a_closing_chunk() -> None:

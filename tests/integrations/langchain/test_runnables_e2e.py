@@ -136,7 +136,8 @@ def test_one_on_llm_new_token_per_chunk(make_chat: MakeChat) -> None:
     # invoke on a streaming model streams underneath, with the same one-per-chunk rule
     counter = TokenCounter()
     make_chat(streaming=True).invoke("a b", config={"callbacks": [counter]})
-    assert counter.tokens == ["You ", "said: ", "a ", "b"]  # one word per mock chunk
+    # one word per mock chunk, then the closing chunk (usage, finish reason), as ChatOpenAI's
+    assert counter.tokens == ["You ", "said: ", "a ", "b", ""]
 
 
 async def test_one_on_llm_new_token_per_chunk_async(make_chat: MakeChat) -> None:

@@ -265,7 +265,7 @@ async def test_client_is_built_from_the_llms_settings(base_url: str, api_key: st
         "max_retries": 0,
     }
     assert isinstance(llm._get_client(), humanloop_core.Humanloop)
-    assert isinstance(llm._get_aclient(), humanloop_core.AsyncHumanloop)
+    assert isinstance(await llm._get_aclient(), humanloop_core.AsyncHumanloop)
 
 
 @pytest.mark.parametrize(("cache_seconds", "lookups"), [(60.0, 1), (0.0, 3)])
@@ -301,9 +301,9 @@ def test_async_calls_work_from_successive_event_loops(llm: Humanloop) -> None:
 
 
 async def test_one_async_client_per_loop_is_reused(llm: Humanloop) -> None:
-    first = llm._get_aclient()
+    first = await llm._get_aclient()
     await llm.achat(USER)
-    assert llm._get_aclient() is first
+    assert await llm._get_aclient() is first
 
 
 def test_closing_a_stream_early_closes_the_http_response(base_url: str, api_key: str) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import time
-import weakref
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +37,8 @@ from llama_index.core.types import Model, PydanticProgramMode
 
 import humanloop_core
 from humanloop_core import NotFoundError
+from humanloop_core.call_errors import adapter_errors
+from humanloop_core.loops import PerLoop
 
 from ._convert import resolve_tool_choice, to_wire_messages, tool_selections, tool_to_wire
 from ._kernel import (
@@ -117,12 +118,10 @@ class Humanloop(FunctionCallingLLM):
     _api_key: SecretStr | None = PrivateAttr(default=None)
     _client: humanloop_core.Humanloop | None = PrivateAttr(default=None)
     _aclient: humanloop_core.AsyncHumanloop | None = PrivateAttr(default=None)
-    # Clients this LLM built itself, one per event loop: an httpx.AsyncClient's pooled
-    # connections belong to the loop that opened them, and LlamaIndex's sync entry points
-    # often run each coroutine in a fresh loop (asyncio.run), where reuse would fail.
-    _own_aclient: (
-        tuple[weakref.ref[asyncio.AbstractEventLoop], humanloop_core.AsyncHumanloop] | None
-    ) = PrivateAttr(default=None)
+    # Clients this LLM built itself, one per event loop and closed at that loop's end: an
+    # httpx.AsyncClient's pooled connections belong to the loop that opened them, and
+    # LlamaIndex's sync entry points often run each coroutine in a fresh loop (asyncio.run).
+    _own_aclient: PerLoop[humanloop_core.AsyncHumanloop] | None = PrivateAttr(default=None)
     _provider_api_keys: dict[str, str] | None = PrivateAttr(default=None)
     _kernel_cache: tuple[float, dict[str, Any] | None] | None = PrivateAttr(default=None)
 
@@ -185,14 +184,15 @@ class Humanloop(FunctionCallingLLM):
             self._client = humanloop_core.Humanloop(**self._client_kwargs())
         return self._client
 
-    def _get_aclient(self) -> humanloop_core.AsyncHumanloop:
+    async def _get_aclient(self) -> humanloop_core.AsyncHumanloop:
         if self._aclient is not None:  # injected: the caller owns its loop affinity
             return self._aclient
-        loop = asyncio.get_running_loop()
-        if self._own_aclient is None or self._own_aclient[0]() is not loop:
-            client = humanloop_core.AsyncHumanloop(**self._client_kwargs())
-            self._own_aclient = (weakref.ref(loop), client)
-        return self._own_aclient[1]
+        if self._own_aclient is None:
+            kwargs = self._client_kwargs()
+            self._own_aclient = PerLoop(
+                lambda: humanloop_core.AsyncHumanloop(**kwargs), lambda client: client.aclose()
+            )
+        return await self._own_aclient.get()
 
     # -- building a call (pure but for reading self) ---------------------------------
 
@@ -254,7 +254,8 @@ class Humanloop(FunctionCallingLLM):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = self._call_args(messages, kwargs)
-        return response_from_call(self._get_client().prompts.call(**call))
+        with _call_errors():
+            return response_from_call(self._get_client().prompts.call(**call))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         plan = self._plan(messages, kwargs)  # argument errors surface now, not on first next()
@@ -264,7 +265,7 @@ class Humanloop(FunctionCallingLLM):
             if changes is not None:
                 call = self._finish_plan(call, changes, self._deployed_kernel())
             accumulator = StreamAccumulator()
-            with self._get_client().prompts.call(stream=True, **call) as stream:
+            with _call_errors(), self._get_client().prompts.call(stream=True, **call) as stream:
                 for item in stream:
                     yield accumulator.feed(item)
             closing = accumulator.finish()
@@ -297,7 +298,7 @@ class Humanloop(FunctionCallingLLM):
         hit, kernel = self._cached_kernel()
         if hit:
             return kernel
-        client = self._get_aclient()
+        client = await self._get_aclient()
         try:
             prompt_id = self.id
             if prompt_id is None:
@@ -318,7 +319,9 @@ class Humanloop(FunctionCallingLLM):
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = await self._acall_args(messages, kwargs)
-        return response_from_call(await self._get_aclient().prompts.call(**call))
+        client = await self._get_aclient()
+        with _call_errors():
+            return response_from_call(await client.prompts.call(**call))
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
@@ -330,10 +333,11 @@ class Humanloop(FunctionCallingLLM):
             if changes is not None:
                 call = self._finish_plan(call, changes, await self._adeployed_kernel())
             accumulator = StreamAccumulator()
-            stream = await self._get_aclient().prompts.call(stream=True, **call)
-            async with stream:
-                async for item in stream:
-                    yield accumulator.feed(item)
+            client = await self._get_aclient()
+            with _call_errors():
+                async with await client.prompts.call(stream=True, **call) as stream:
+                    async for item in stream:
+                        yield accumulator.feed(item)
             closing = accumulator.finish()
             if closing is not None:
                 yield closing
@@ -450,3 +454,9 @@ class Humanloop(FunctionCallingLLM):
     ) -> AsyncGenerator[Any, None]:
         program = self._output_program(output_cls, prompt)
         return await program.astream_call(llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
+
+
+def _call_errors() -> contextlib.AbstractContextManager[None]:
+    """A model failure raises ``PromptCallError`` from chat and stream alike; a missing
+    prompt's 404 names this class's arguments."""
+    return adapter_errors(adapter="Humanloop", create_hint="`model=` (and `provider=`)")
