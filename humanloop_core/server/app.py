@@ -90,7 +90,7 @@ def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiProblem)
     async def problem(_: Request, exc: ApiProblem) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, exc.status)
+        return JSONResponse({"detail": exc.detail}, exc.status, headers=exc.headers)
 
     @app.exception_handler(Conflict)
     async def conflict(_: Request, exc: Conflict) -> JSONResponse:

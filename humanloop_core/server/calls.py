@@ -17,7 +17,7 @@ from typing import Any
 
 from humanloop_core import types as t
 
-from . import files, logs
+from . import files, logs, prices, sampling
 from .errors import ApiProblem
 from .providers import Chunk, Completion, ProviderError, ProviderRegistry, ProviderRequest
 from .rendering import render_messages
@@ -35,6 +35,7 @@ class CallPlan:
     messages: list[dict[str, Any]]
     provider_request: ProviderRequest
     log_id: str = field(default_factory=lambda: new_id("log"))
+    samples: list[Completion] = field(default_factory=list)
     start: str = field(default_factory=now)
     started: float = field(default_factory=time.monotonic)
 
@@ -58,6 +59,9 @@ def prepare(store: Store, request: t.PromptCallRequest, version_id: str | None,
               for tool in files.linked_tools(store, kernel)]
     kernel = {**kernel, "tools": [*(kernel.get("tools") or []), *linked]}
     provider_request = ProviderRequest.from_kernel(kernel, messages, tool_choice, keys.get(provider))
+    provider_request.endpoint_url = keys.get("openai_azure_endpoint") if provider == "openai_azure" else None
+    provider_request.logprobs = request.logprobs
+    provider_request.suffix = request.suffix
     return CallPlan(request, file, version, messages, provider_request)
 
 
@@ -73,6 +77,7 @@ def _log_body(plan: CallPlan, completion: Completion | None, error: str | None) 
         body.update(output=completion.output, output_message=completion.output_message(),
                     prompt_tokens=completion.prompt_tokens, output_tokens=completion.output_tokens,
                     finish_reason=completion.finish_reason)
+        prices.add_cost(body, plan.version["kernel"])
     if error is not None:
         body["error"] = error
     return body
@@ -89,7 +94,8 @@ def record(store: Store, plan: CallPlan, completion: Completion | None, error: s
 def call_response(store: Store, plan: CallPlan, body: dict[str, Any]) -> dict[str, Any]:
     req = plan.request
     sample = {k: body[k] for k in ("output", "created_at", "provider_latency", "output_message",
-                                   "prompt_tokens", "output_tokens", "finish_reason") if k in body}
+                                   "prompt_tokens", "output_tokens", "prompt_cost", "output_cost",
+                                   "finish_reason") if k in body}
     wire: dict[str, Any] = {
         k: v for k, v in body.items()
         if k in t.PromptCallResponse.model_fields and k not in ("inputs", "messages")
@@ -97,7 +103,7 @@ def call_response(store: Store, plan: CallPlan, body: dict[str, Any]) -> dict[st
     wire.update(id=plan.log_id, messages=plan.messages, environment=req.environment,
                 prompt=files.file_response(store, PROMPT, store.get_file(plan.file["id"]) or plan.file,
                                            plan.version),
-                logs=[{**sample, "index": i} for i in range(max(req.num_samples or 1, 1))])
+                logs=[sample_entry(sample, completion, i) for i, completion in enumerate(plan.samples or [None])])
     if req.return_inputs is not False:
         wire["inputs"] = body.get("inputs", {})
     if req.batch_id:
@@ -107,28 +113,51 @@ def call_response(store: Store, plan: CallPlan, body: dict[str, Any]) -> dict[st
     return t.PromptCallResponse.model_validate(wire).to_wire()
 
 
+def sample_entry(first: dict[str, Any], completion: Completion | None, index: int) -> dict[str, Any]:
+    """One entry of the call's ``logs``: the stored log's fields for the first sample
+    (token counts and cost are the call's totals), each further sample its own output."""
+    if index == 0 or completion is None:
+        entry = {**first, "index": index}
+    else:
+        entry = {"output": completion.output, "output_message": completion.output_message(),
+                 "finish_reason": completion.finish_reason, "index": index,
+                 "created_at": first.get("created_at"), "provider_latency": first.get("provider_latency")}
+    if completion is not None and completion.logprobs is not None:
+        entry["logprobs"] = completion.logprobs
+    return entry
+
+
 async def call(store: Store, registry: ProviderRegistry, plan: CallPlan) -> dict[str, Any]:
     """A plain call. Provider failures are logged, then raised as ``ApiProblem``."""
     try:
         completion = await _complete(registry, plan)
     except ProviderError as exc:
         record(store, plan, None, str(exc))
-        raise ApiProblem(exc.status, f"{exc} (logged as {plan.log_id})") from None
+        headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
+        raise ApiProblem(exc.status, f"{exc} (logged as {plan.log_id})", headers) from None
     return _record_and_answer(store, plan, completion)
 
 
 def _record_and_answer(store: Store, plan: CallPlan, completion: Completion) -> dict[str, Any]:
+    plan.samples = [completion, *completion.alternatives]
     return call_response(store, plan, record(store, plan, completion, None))
 
 
 async def _complete(registry: ProviderRegistry, plan: CallPlan) -> Completion:
     provider = registry.get(plan.version["kernel"].get("provider") or "openai")
     try:
-        return await provider.complete(plan.provider_request)
+        return await sampling.complete(provider, plan.provider_request, _samples(plan))
     except ProviderError:
         raise
     except Exception as exc:
         raise _unexpected(provider.name, exc) from exc
+
+
+def _samples(plan: CallPlan) -> int:
+    wanted = plan.request.num_samples or 1
+    if wanted > sampling.MAX_SAMPLES:
+        raise ProviderError(f"num_samples is at most {sampling.MAX_SAMPLES} (got {wanted})", 400)
+    return max(wanted, 1)
 
 
 def _unexpected(provider: str, exc: Exception) -> ProviderError:
@@ -138,7 +167,18 @@ def _unexpected(provider: str, exc: Exception) -> ProviderError:
     return ProviderError(f"the {provider} provider failed: {type(exc).__name__}: {exc}"[:500], 502)
 
 
-def _merge(completion: Completion, chunk: Chunk, calls: dict[str, dict[str, Any]]) -> None:
+def _merge(completion: Completion, chunk: Chunk, calls: dict[str, dict[str, Any]],
+           usage: dict[int, list[int]]) -> None:
+    """Fold a chunk into the stored log: sample 0's text and tool calls, every sample's usage."""
+    counted = usage.setdefault(chunk.index, [0, 0])
+    if chunk.prompt_tokens is not None:
+        counted[0] = chunk.prompt_tokens
+    if chunk.output_tokens is not None:
+        counted[1] = chunk.output_tokens
+    completion.prompt_tokens = sum(c[0] for c in usage.values())
+    completion.output_tokens = sum(c[1] for c in usage.values())
+    if chunk.index != 0:
+        return
     completion.output += chunk.output
     for delta in chunk.tool_calls or []:
         known = calls.setdefault(delta["id"], {"id": delta["id"], "type": "function",
@@ -146,14 +186,10 @@ def _merge(completion: Completion, chunk: Chunk, calls: dict[str, dict[str, Any]
         known["function"]["arguments"] += delta["function"].get("arguments") or ""
     if chunk.finish_reason:
         completion.finish_reason = chunk.finish_reason
-    if chunk.prompt_tokens is not None:
-        completion.prompt_tokens = chunk.prompt_tokens
-    if chunk.output_tokens is not None:
-        completion.output_tokens = chunk.output_tokens
 
 
 def _event(plan: CallPlan, chunk: Chunk | None, error: str | None = None) -> bytes:
-    item: dict[str, Any] = {"index": 0, "id": plan.log_id, "prompt_id": plan.file["id"],
+    item: dict[str, Any] = {"index": chunk.index if chunk else 0, "id": plan.log_id, "prompt_id": plan.file["id"],
                             "version_id": plan.version["id"], "created_at": now()}
     if chunk is not None:
         message: dict[str, Any] = {"role": "assistant", "content": chunk.output}
@@ -172,12 +208,13 @@ async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> As
     client that has read the whole stream can already fetch it."""
     completion = Completion("", None, "stop", 0, 0)
     calls: dict[str, dict[str, Any]] = {}
+    usage: dict[int, list[int]] = {}
     pending: Chunk | None = None
     error: str | None = None
     try:
         provider = registry.get(plan.version["kernel"].get("provider") or "openai")
-        async for chunk in provider.stream(plan.provider_request):
-            _merge(completion, chunk, calls)
+        async for chunk in sampling.stream(provider, plan.provider_request, _samples(plan)):
+            _merge(completion, chunk, calls, usage)
             if pending is not None:
                 yield _event(plan, pending)
             pending = chunk

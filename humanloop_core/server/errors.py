@@ -8,10 +8,12 @@ from typing import Any
 class ApiProblem(Exception):
     """A request the server refuses, with a status and a detail saying what to fix."""
 
-    def __init__(self, status: int, detail: Any) -> None:
+    def __init__(self, status: int, detail: Any, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        # Passed on to the response, e.g. a provider's Retry-After on a 429.
+        self.headers = headers
 
 
 def not_found(what: str, key: str) -> ApiProblem:

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from humanloop_core import types as t
 
-from . import files
+from . import files, prices
 from .errors import ApiProblem, not_found
 from .store import Row, Store, new_id, now
 
@@ -69,6 +69,8 @@ def create_log(store: Store, kind_type: str, file: Row, version: Row, body: dict
     if require_parent and trace_parent_id and store.get_log(trace_parent_id) is None:
         raise not_found("trace parent log", trace_parent_id)
     log_id = log_id or new_id("log")
+    if kind_type == "prompt":
+        prices.add_cost(body, version.get("kernel") or {})
     store.insert_log({
         "id": log_id, "type": kind_type, "file_id": file["id"], "version_id": version["id"],
         "created_at": body.get("created_at") or now(), "trace_parent_id": trace_parent_id,

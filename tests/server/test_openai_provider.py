@@ -126,7 +126,7 @@ def test_stream_tool_call_deltas_keep_id_and_name() -> None:
     assert "".join(d["function"]["arguments"] for d in deltas) == "{\"a\":1}"
 
 
-@pytest.mark.parametrize(("status", "expected"), [(401, 400), (429, 400), (500, 502), (503, 502)])
+@pytest.mark.parametrize(("status", "expected"), [(401, 400), (404, 400), (429, 429), (500, 502), (503, 503)])
 def test_upstream_errors(status: int, expected: int) -> None:
     body = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
     with pytest.raises(ProviderError) as failed:

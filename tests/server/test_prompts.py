@@ -139,15 +139,16 @@ def test_stream_failure_midway_keeps_partial_output(http: httpx.Client, unique_p
     assert log["output"] == "You said: " and log["error"] == "cut"
 
 
-@pytest.mark.parametrize("provider", ["anthropic", "cohere"])
-def test_unsupported_provider_is_4xx_listing_supported_and_logged(
-    http: httpx.Client, unique_path: str, provider: str
+@pytest.mark.parametrize(("provider", "variable"), [("anthropic", "ANTHROPIC_API_KEY"), ("cohere", "CO_API_KEY")])
+def test_provider_without_a_key_is_a_400_naming_the_variable_and_logged(
+    http: httpx.Client, unique_path: str, provider: str, variable: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv(variable, raising=False)
     prompt = upsert(http, unique_path, provider=provider)
     response = http.post("/prompts/call", json={"path": unique_path})
     assert response.status_code == 400
     detail = response.json()["detail"]
-    assert "mock" in detail and "openai" in detail and provider in detail
+    assert variable in detail and f"provider_api_keys.{provider}" in detail
     assert http.get("/logs", params={"file_id": prompt["id"]}).json()["total"] == 1
 
 

@@ -1,21 +1,55 @@
-"""Model providers the server can call, looked up by the prompt's ``provider``."""
+"""Model providers the server can call, looked up by the prompt's ``provider``.
+
+``PROVIDERS`` is the one table of names to implementations (every v5 ``ModelProviders``
+value and those the official SDK 0.8.38 adds); a server's registry is built from it.
+"""
 
 from __future__ import annotations
 
-from .base import Chunk, Completion, Provider, ProviderError, ProviderRequest
+from collections.abc import Callable
+
+from .anthropic import AnthropicProvider
+from .base import Capabilities, Chunk, Completion, Provider, ProviderError, ProviderRequest
+from .bedrock import BedrockProvider
+from .cohere import CohereProvider
+from .google import GoogleProvider
 from .mock import MockProvider
-from .openai import OpenAIProvider
+from .openai import AzureOpenAIProvider, DeepSeekProvider, GroqProvider, OpenAIProvider
+from .replicate import ReplicateProvider
 
 __all__ = [
+    "PROVIDERS",
+    "AnthropicProvider",
+    "AzureOpenAIProvider",
+    "BedrockProvider",
+    "Capabilities",
     "Chunk",
+    "CohereProvider",
     "Completion",
+    "DeepSeekProvider",
+    "GoogleProvider",
+    "GroqProvider",
     "MockProvider",
     "OpenAIProvider",
     "Provider",
     "ProviderError",
-    "ProviderRequest",
     "ProviderRegistry",
+    "ProviderRequest",
+    "ReplicateProvider",
 ]
+
+PROVIDERS: dict[str, Callable[[], Provider]] = {
+    "openai": OpenAIProvider,
+    "openai_azure": AzureOpenAIProvider,
+    "anthropic": AnthropicProvider,
+    "google": GoogleProvider,
+    "bedrock": BedrockProvider,
+    "cohere": CohereProvider,
+    "groq": GroqProvider,
+    "replicate": ReplicateProvider,
+    "deepseek": DeepSeekProvider,
+    "mock": MockProvider,
+}
 
 
 class ProviderRegistry:
@@ -26,7 +60,8 @@ class ProviderRegistry:
 
     @classmethod
     def default(cls, mock_chunk_delay: float = 0.0) -> ProviderRegistry:
-        return cls({"mock": MockProvider(mock_chunk_delay), "openai": OpenAIProvider()})
+        built = {name: make() for name, make in PROVIDERS.items() if name != "mock"}
+        return cls({**built, "mock": MockProvider(mock_chunk_delay)})
 
     def get(self, name: str) -> Provider:
         try:

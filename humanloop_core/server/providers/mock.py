@@ -71,7 +71,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import Chunk, Completion, ProviderError, ProviderRequest
+from .base import Capabilities, Chunk, Completion, ProviderError, ProviderRequest
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*[A-Za-z_])")
 _QUOTED = re.compile(r"\"([^\"]*)\"|'([^']*)'")
@@ -368,6 +368,9 @@ def _status(request: ProviderRequest) -> int:
 
 class MockProvider:
     name = "mock"
+    # A deterministic model: n samples are n identical calls; "complete" reads the
+    # messages' text as its prompt, like a chat.
+    capabilities = Capabilities(endpoints=("chat", "complete"))
 
     def __init__(self, chunk_delay: float = 0.0) -> None:
         self.chunk_delay = chunk_delay

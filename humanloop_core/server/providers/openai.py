@@ -1,23 +1,20 @@
-"""The ``openai`` provider: any OpenAI-compatible chat-completions endpoint.
+"""The ``openai`` provider and the providers that speak its dialect (Azure, Groq, DeepSeek).
 
 Works with OpenAI itself and with servers that speak its API (vLLM, Ollama, llama.cpp).
 Key: the call's ``provider_api_keys.openai``, else ``OPENAI_API_KEY`` in the server's
 environment; base URL: ``OPENAI_BASE_URL``, else OpenAI's. Converters are pure module
-functions; the class only sends. Tests inject an ``httpx`` transport.
+functions; the classes only say where to send and with which header.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-
-from .base import Chunk, Completion, ProviderError, ProviderRequest
+from ._http import HttpProvider, Target
+from .base import Capabilities, Chunk, Completion, ProviderError, ProviderRequest, check_supported
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _MESSAGE_KEYS = ("role", "content", "name", "tool_call_id", "tool_calls")
@@ -39,8 +36,25 @@ def _response_format(rf: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"type": rf.get("type", "json_object")}
 
 
+def prompt_text(messages: list[dict[str, Any]]) -> str:
+    """The text a completion (not chat) endpoint gets: the messages' text, in order."""
+    parts = []
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, list):
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        parts.append(content or "")
+    return "\n".join(parts)
+
+
 def build_payload(request: ProviderRequest, stream: bool) -> dict[str, Any]:
-    payload: dict[str, Any] = {"model": request.model, "messages": to_wire_messages(request.messages)}
+    payload: dict[str, Any] = {"model": request.model}
+    if request.endpoint == "complete":
+        payload["prompt"] = prompt_text(request.messages)
+        if request.suffix is not None:
+            payload["suffix"] = request.suffix
+    else:
+        payload["messages"] = to_wire_messages(request.messages)
     if request.tools:
         payload["tools"] = [{"type": "function", "function": {k: v for k, v in t.items() if v is not None}}
                             for t in request.tools]
@@ -52,8 +66,14 @@ def build_payload(request: ProviderRequest, stream: bool) -> dict[str, Any]:
         "top_p": request.top_p, "stop": request.stop or None, "seed": request.seed,
         "presence_penalty": request.presence_penalty,
         "frequency_penalty": request.frequency_penalty,
+        "n": request.n if request.n > 1 else None,
     }
     payload.update({k: v for k, v in optional.items() if v is not None})
+    if request.logprobs:
+        if request.endpoint == "complete":
+            payload["logprobs"] = request.logprobs
+        else:
+            payload.update(logprobs=True, top_logprobs=request.logprobs)
     payload.update(request.other)
     if stream:
         payload["stream"] = True
@@ -61,110 +81,132 @@ def build_payload(request: ProviderRequest, stream: bool) -> dict[str, Any]:
     return payload
 
 
+def _calls_from_wire(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"id": c.get("id", ""), "type": "function",
+             "function": {"name": c["function"]["name"], "arguments": c["function"].get("arguments", "")}}
+            for c in message.get("tool_calls") or []]
+
+
+def _usage(body: dict[str, Any]) -> dict[str, Any]:
+    # Groq reports a stream's usage under x_groq.
+    return body.get("usage") or (body.get("x_groq") or {}).get("usage") or {}
+
+
 def completion_from_wire(body: dict[str, Any]) -> Completion:
-    choice = (body.get("choices") or [{}])[0]
-    message = choice.get("message") or {}
-    usage = body.get("usage") or {}
-    calls = [{"id": c.get("id", ""), "type": "function",
-              "function": {"name": c["function"]["name"], "arguments": c["function"].get("arguments", "")}}
-             for c in message.get("tool_calls") or []]
-    return Completion(
-        output=message.get("content") or "", tool_calls=calls or None,
-        finish_reason=choice.get("finish_reason") or "stop",
-        prompt_tokens=int(usage.get("prompt_tokens") or 0),
-        output_tokens=int(usage.get("completion_tokens") or 0),
-    )
+    usage = _usage(body)
+    samples = []
+    for choice in sorted(body.get("choices") or [{}], key=lambda c: c.get("index", 0)):
+        message = choice.get("message") or {}
+        calls = _calls_from_wire(message)
+        samples.append(Completion(
+            output=message.get("content") or choice.get("text") or "", tool_calls=calls or None,
+            finish_reason=choice.get("finish_reason") or "stop", prompt_tokens=0, output_tokens=0,
+            logprobs=choice.get("logprobs")))
+    first = samples[0]
+    first.prompt_tokens = int(usage.get("prompt_tokens") or 0)
+    first.output_tokens = int(usage.get("completion_tokens") or 0)
+    first.alternatives = samples[1:]
+    return first
 
 
-def chunk_from_wire(event: dict[str, Any], calls: dict[int, dict[str, str]]) -> Chunk | None:
-    """One ``chat.completion.chunk`` -> a Chunk. ``calls`` remembers each tool call's id and
-    name by index, because OpenAI sends them only on a call's first delta."""
-    usage = event.get("usage") or {}
-    choice = (event.get("choices") or [None])[0]
-    if choice is None:
-        if not usage:
-            return None
-        return Chunk(prompt_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens"))
-    delta = choice.get("delta") or {}
-    tool_calls = []
-    for call in delta.get("tool_calls") or []:
-        known = calls.setdefault(call.get("index", 0), {"id": "", "name": ""})
-        fn = call.get("function") or {}
-        known["id"] = call.get("id") or known["id"]
-        known["name"] = fn.get("name") or known["name"]
-        tool_calls.append({"id": known["id"], "type": "function",
-                           "function": {"name": known["name"], "arguments": fn.get("arguments") or ""}})
-    return Chunk(output=delta.get("content") or "", tool_calls=tool_calls or None,
-                 finish_reason=choice.get("finish_reason"),
-                 prompt_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens"))
+def chunk_from_wire(event: dict[str, Any], calls: dict[tuple[int, int], dict[str, str]]) -> list[Chunk]:
+    """One ``chat.completion.chunk`` -> Chunks (one per choice). ``calls`` remembers each
+    tool call's id and name by (choice, index): OpenAI sends them only on a call's first delta."""
+    usage = _usage(event)
+    chunks = []
+    for choice in event.get("choices") or []:
+        sample = choice.get("index", 0)
+        delta = choice.get("delta") or {}
+        tool_calls = []
+        for call in delta.get("tool_calls") or []:
+            known = calls.setdefault((sample, call.get("index", 0)), {"id": "", "name": ""})
+            fn = call.get("function") or {}
+            known["id"] = call.get("id") or known["id"]
+            known["name"] = fn.get("name") or known["name"]
+            tool_calls.append({"id": known["id"], "type": "function",
+                               "function": {"name": known["name"], "arguments": fn.get("arguments") or ""}})
+        chunks.append(Chunk(output=delta.get("content") or choice.get("text") or "",
+                            tool_calls=tool_calls or None, finish_reason=choice.get("finish_reason"),
+                            index=sample))
+    if usage:
+        if not chunks:
+            chunks.append(Chunk())
+        chunks[-1].prompt_tokens = usage.get("prompt_tokens")
+        chunks[-1].output_tokens = usage.get("completion_tokens")
+    return chunks
 
 
-def _error_from_response(response: httpx.Response) -> ProviderError:
-    try:
-        detail = response.json().get("error", {}).get("message") or response.text
-    except (ValueError, AttributeError):
-        detail = response.text
-    # A 4xx means this request can't succeed as sent; anything else is the provider failing.
-    status = 400 if 400 <= response.status_code < 500 else 502
-    return ProviderError(f"openai returned {response.status_code}: {detail[:500]}", status)
-
-
-class OpenAIProvider:
-    """Sends chat completions. One pooled ``httpx.AsyncClient`` per event loop, so calls
-    reuse connections (and TLS sessions) instead of opening one each."""
+class OpenAIProvider(HttpProvider):
+    """OpenAI chat completions (and legacy completions for ``endpoint: complete``)."""
 
     name = "openai"
+    capabilities = Capabilities(n=True, logprobs=True, endpoints=("chat", "complete"))
+    key_env = "OPENAI_API_KEY"
+    base_env = "OPENAI_BASE_URL"
+    default_base = DEFAULT_BASE_URL
+    path_prefix = ""
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 120.0) -> None:
-        self._transport = transport
-        self._timeout = timeout
-        # Keyed weakly by loop: a client belongs to the loop it first ran in.
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary())
-
-    def _client(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None or client.is_closed:
-            client = self._clients[loop] = httpx.AsyncClient(transport=self._transport, timeout=self._timeout)
-        return client
-
-    @staticmethod
-    def _target(request: ProviderRequest) -> tuple[str, dict[str, str]]:
-        key = request.api_key or os.environ.get("OPENAI_API_KEY")
+    def _key(self, request: ProviderRequest) -> str:
+        key = request.api_key or os.environ.get(self.key_env)
         if not key:
-            raise ProviderError("no OpenAI API key: pass provider_api_keys.openai in the call or set "
-                                "OPENAI_API_KEY where the server runs", 400)
-        base = (os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        return base + "/chat/completions", {"Authorization": f"Bearer {key}"}
+            raise ProviderError(f"no {self.name} API key: pass provider_api_keys.{self.name} in the call "
+                                f"or set {self.key_env} where the server runs", 400)
+        return key
+
+    def _target(self, request: ProviderRequest) -> Target:
+        base = (os.environ.get(self.base_env) or self.default_base).rstrip("/") + self.path_prefix
+        path = "/completions" if request.endpoint == "complete" else "/chat/completions"
+        return base + path, {"Authorization": f"Bearer {self._key(request)}"}
 
     async def complete(self, request: ProviderRequest) -> Completion:
+        check_supported(self.name, self.capabilities, request)
         url, headers = self._target(request)
-        try:
-            response = await self._client().post(url, json=build_payload(request, False), headers=headers)
-        except httpx.HTTPError as exc:
-            raise ProviderError(f"openai request failed: {type(exc).__name__}") from exc
-        if response.status_code >= 400:
-            raise _error_from_response(response)
-        return completion_from_wire(response.json())
+        body = await self._post_json(url, build_payload(request, False), headers, request.api_key)
+        return completion_from_wire(body)
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[Chunk]:
+        check_supported(self.name, self.capabilities, request)
         url, headers = self._target(request)
-        calls: dict[int, dict[str, str]] = {}
-        try:
-            async with self._client().stream("POST", url, json=build_payload(request, True),
-                                             headers=headers) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise _error_from_response(response)
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    chunk = chunk_from_wire(json.loads(data), calls)
-                    if chunk is not None:
-                        yield chunk
-        except httpx.HTTPError as exc:
-            raise ProviderError(f"openai stream failed: {type(exc).__name__}") from exc
+        calls: dict[tuple[int, int], dict[str, str]] = {}
+        async for event in self._sse(url, build_payload(request, True), headers, request.api_key):
+            if event.data.strip() == "[DONE]":
+                break
+            for chunk in chunk_from_wire(json.loads(event.data), calls):
+                yield chunk
+
+
+class AzureOpenAIProvider(OpenAIProvider):
+    """Azure OpenAI: the prompt's ``model`` is the deployment name."""
+
+    name = "openai_azure"
+    capabilities = Capabilities(n=True, logprobs=True)
+    key_env = "AZURE_OPENAI_API_KEY"
+    default_api_version = "2024-10-21"
+
+    def _target(self, request: ProviderRequest) -> Target:
+        endpoint = request.endpoint_url or os.environ.get("AZURE_OPENAI_ENDPOINT")
+        if not endpoint:
+            raise ProviderError("no Azure OpenAI endpoint: pass provider_api_keys.openai_azure_endpoint "
+                                "in the call or set AZURE_OPENAI_ENDPOINT where the server runs", 400)
+        version = os.environ.get("OPENAI_API_VERSION") or self.default_api_version
+        url = f"{endpoint.rstrip('/')}/openai/deployments/{request.model}/chat/completions?api-version={version}"
+        return url, {"api-key": self._key(request)}
+
+
+class GroqProvider(OpenAIProvider):
+    name = "groq"
+    # Groq's OpenAI dialect: n must be 1, no logprobs, penalties "not yet supported".
+    capabilities = Capabilities(n=False, logprobs=False, penalties=False)
+    key_env = "GROQ_API_KEY"
+    base_env = "GROQ_BASE_URL"
+    # GROQ_BASE_URL is the host, as Groq's SDK reads it; the API lives under /openai/v1.
+    default_base = "https://api.groq.com"
+    path_prefix = "/openai/v1"
+
+
+class DeepSeekProvider(OpenAIProvider):
+    name = "deepseek"
+    capabilities = Capabilities(n=False, logprobs=True, json_schema=False, images=False, seed=False)
+    key_env = "DEEPSEEK_API_KEY"
+    base_env = "DEEPSEEK_BASE_URL"
+    default_base = "https://api.deepseek.com"
