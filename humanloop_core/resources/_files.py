@@ -108,6 +108,24 @@ def list_versions_op(kind: FileKind[Any, V], args: Mapping[str, Any]) -> Operati
               args.get("request_options"), params)
 
 
+def update_version_op(kind: FileKind[F, Any], id: str, version_id: str, name: str | None,
+                      description: str | None, options: RequestOptions | None) -> Operation[F]:
+    """``PATCH /<prefix>/{id}/versions/{version_id}``: the version's name and description."""
+    json = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
+    if not json:
+        raise RequestValidationError(
+            f"{kind.prefix}.update_version: give `name` and/or `description`; nothing was sent",
+            fields=["name", "description"])
+    return op(kind, "update_version", "PATCH", path(kind.prefix, id, "versions", version_id),
+              kind.model, options, None, json)
+
+
+def delete_version_op(kind: FileKind[Any, Any], id: str, version_id: str,
+                      options: RequestOptions | None) -> Operation[None]:
+    return op(kind, "delete_version", "DELETE", path(kind.prefix, id, "versions", version_id),
+              None, options)
+
+
 def set_deployment_op(kind: FileKind[F, Any], id: str, environment_id: str, version_id: str,
                       options: RequestOptions | None) -> Operation[F]:
     url = path(kind.prefix, id, "environments", environment_id)
@@ -161,6 +179,18 @@ class SyncFileResource(SyncResource, Generic[F, V]):
         """Every version of the file."""
         return self._transport.execute(list_versions_op(self._kind, locals()))
 
+    def update_version(self, id: str, version_id: str, *, name: str | None = None,
+                       description: str | None = None,
+                       request_options: RequestOptions | None = None) -> F:
+        """Name (unique per file) and/or describe one version."""
+        return self._transport.execute(update_version_op(self._kind, id, version_id, name,
+                                                         description, request_options))
+
+    def delete_version(self, id: str, version_id: str, *,
+                       request_options: RequestOptions | None = None) -> None:
+        """Delete one version (not a deployed one, nor the file's last)."""
+        self._transport.execute(delete_version_op(self._kind, id, version_id, request_options))
+
     def set_deployment(self, id: str, environment_id: str, *, version_id: str,
                        request_options: RequestOptions | None = None) -> F:
         """Deploy ``version_id`` to the environment."""
@@ -213,6 +243,19 @@ class AsyncFileResource(AsyncResource, Generic[F, V]):
                             request_options: RequestOptions | None = None) -> V:
         """Every version of the file."""
         return await self._transport.execute(list_versions_op(self._kind, locals()))
+
+    async def update_version(self, id: str, version_id: str, *, name: str | None = None,
+                             description: str | None = None,
+                             request_options: RequestOptions | None = None) -> F:
+        """Name (unique per file) and/or describe one version."""
+        return await self._transport.execute(update_version_op(
+            self._kind, id, version_id, name, description, request_options))
+
+    async def delete_version(self, id: str, version_id: str, *,
+                             request_options: RequestOptions | None = None) -> None:
+        """Delete one version (not a deployed one, nor the file's last)."""
+        await self._transport.execute(delete_version_op(self._kind, id, version_id,
+                                                        request_options))
 
     async def set_deployment(self, id: str, environment_id: str, *, version_id: str,
                              request_options: RequestOptions | None = None) -> F:

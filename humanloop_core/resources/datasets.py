@@ -69,6 +69,9 @@ class DatasetsResource(SyncFileResource[DatasetResponse, ListDatasets]):
     """``client.datasets``."""
 
     _kind = KIND
+    # The official SDK's names for the shared version operations.
+    patch_dataset_version = SyncFileResource.update_version
+    delete_dataset_version = SyncFileResource.delete_version
     get = sync_call(_get)  # the shared get, plus include_datapoints
     upsert = sync_call(_upsert)
     list_datapoints = sync_pages(_list_datapoints)
@@ -78,6 +81,9 @@ class AsyncDatasetsResource(AsyncFileResource[DatasetResponse, ListDatasets]):
     """``client.datasets`` of ``AsyncHumanloop``."""
 
     _kind = KIND
+    # The official SDK's names for the shared version operations.
+    patch_dataset_version = AsyncFileResource.update_version
+    delete_dataset_version = AsyncFileResource.delete_version
     get = async_call(_get)  # the shared get, plus include_datapoints
     upsert = async_call(_upsert)
     list_datapoints = async_pages(_list_datapoints)

@@ -58,6 +58,9 @@ class EvaluatorsResource(SyncFileResource[EvaluatorResponse, ListEvaluators]):
     """``client.evaluators``."""
 
     _kind = KIND
+    # The official SDK's names for the shared version operations.
+    patch_evaluator_version = SyncFileResource.update_version
+    delete_evaluator_version = SyncFileResource.delete_version
     log = sync_call(_log)
     upsert = sync_call(_upsert)
 
@@ -66,5 +69,8 @@ class AsyncEvaluatorsResource(AsyncFileResource[EvaluatorResponse, ListEvaluator
     """``client.evaluators`` of ``AsyncHumanloop``."""
 
     _kind = KIND
+    # The official SDK's names for the shared version operations.
+    patch_evaluator_version = AsyncFileResource.update_version
+    delete_evaluator_version = AsyncFileResource.delete_version
     log = async_call(_log)
     upsert = async_call(_upsert)

@@ -16,7 +16,7 @@ from ..types import (
     PaginatedData_Union_PromptResponse__ToolResponse__DatasetResponse__EvaluatorResponse__FlowResponse__ as FilesPage,  # noqa: E501
 )
 from ._base import AsyncResource, SyncResource, query
-from ._shells import Pages, async_pages, sync_pages
+from ._shells import Pages, async_call, async_pages, sync_call, sync_pages
 
 if TYPE_CHECKING:
     from ..core.request_options import RequestOptions
@@ -39,11 +39,24 @@ def _list(
                                      options=request_options), page, size)
 
 
+def _retrieve_by_path(
+    *, path: str, version_id: str | None = None, environment: str | None = None,
+    include_raw_file_content: bool | None = None, request_options: RequestOptions | None = None,
+) -> Operation[File]:
+    """The file at ``path`` (any type) at ``version_id``, the version deployed to
+    ``environment``, else its default version: one request."""
+    params = query(locals())
+    json = {"path": params.pop("path")}
+    return Operation(name="files.retrieve_by_path", method="POST", path="/files/retrieve-by-path",
+                     cast_to=File, params=params, json=json, options=request_options)
+
+
 class FilesResource(SyncResource):
     """``client.files``."""
 
     list = sync_pages(_list)
     list_files = list  # the official SDK's name
+    retrieve_by_path = sync_call(_retrieve_by_path)
 
 
 class AsyncFilesResource(AsyncResource):
@@ -51,3 +64,4 @@ class AsyncFilesResource(AsyncResource):
 
     list = async_pages(_list)
     list_files = list  # the official SDK's name
+    retrieve_by_path = async_call(_retrieve_by_path)

@@ -75,6 +75,9 @@ class FlowsResource(SyncFileResource[FlowResponse, ListFlows]):
     """``client.flows``."""
 
     _kind = KIND
+    # The official SDK's names for the shared version operations.
+    patch_flow_version = SyncFileResource.update_version
+    delete_flow_version = SyncFileResource.delete_version
     log = sync_call(_log)
     update_log = sync_call(_update_log)
     upsert = sync_call(_upsert)
@@ -84,6 +87,9 @@ class AsyncFlowsResource(AsyncFileResource[FlowResponse, ListFlows]):
     """``client.flows`` of ``AsyncHumanloop``."""
 
     _kind = KIND
+    # The official SDK's names for the shared version operations.
+    patch_flow_version = AsyncFileResource.update_version
+    delete_flow_version = AsyncFileResource.delete_version
     log = async_call(_log)
     update_log = async_call(_update_log)
     upsert = async_call(_upsert)

@@ -147,6 +147,9 @@ class PromptsResource(SyncFileResource[PromptResponse, ListPrompts]):
     """``client.prompts``."""
 
     _kind = KIND
+    # The official SDK's names for the shared version operations.
+    patch_prompt_version = SyncFileResource.update_version
+    delete_prompt_version = SyncFileResource.delete_version
     call_stream = sync_stream(_call_stream)
     log = sync_call(_log)
     update_log = sync_call(_update_log)
@@ -227,6 +230,9 @@ class AsyncPromptsResource(AsyncFileResource[PromptResponse, ListPrompts]):
     """``client.prompts`` of ``AsyncHumanloop``."""
 
     _kind = KIND
+    # The official SDK's names for the shared version operations.
+    patch_prompt_version = AsyncFileResource.update_version
+    delete_prompt_version = AsyncFileResource.delete_version
     call_stream = async_stream(_call_stream)
     log = async_call(_log)
     update_log = async_call(_update_log)

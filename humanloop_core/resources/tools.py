@@ -59,6 +59,9 @@ class ToolsResource(SyncFileResource[ToolResponse, ListTools]):
     """``client.tools``."""
 
     _kind = KIND
+    # The official SDK's names for the shared version operations.
+    patch_tool_version = SyncFileResource.update_version
+    delete_tool_version = SyncFileResource.delete_version
     log = sync_call(_log)
     upsert = sync_call(_upsert)
 
@@ -67,5 +70,8 @@ class AsyncToolsResource(AsyncFileResource[ToolResponse, ListTools]):
     """``client.tools`` of ``AsyncHumanloop``."""
 
     _kind = KIND
+    # The official SDK's names for the shared version operations.
+    patch_tool_version = AsyncFileResource.update_version
+    delete_tool_version = AsyncFileResource.delete_version
     log = async_call(_log)
     upsert = async_call(_upsert)

@@ -22,7 +22,7 @@ from .otlp import OtlpIngest
 from .providers import ProviderRegistry
 from .routes import catalog, evaluations, otlp
 from .routes import logging as logging_routes
-from .routes.files import file_router
+from .routes.files import file_router, paths_router
 from .store import Conflict, Store
 
 logger = logging.getLogger("humanloop_core.server")
@@ -136,6 +136,7 @@ def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = 
     app.state.providers = providers or ProviderRegistry.default(mock_chunk_delay)
     for kind in files.KINDS.values():
         app.include_router(file_router(kind), prefix=API_PREFIX)
+    app.include_router(paths_router, prefix=API_PREFIX)
     app.include_router(logging_routes.router, prefix=API_PREFIX)
     app.include_router(catalog.router, prefix=API_PREFIX)
     app.include_router(evaluations.router, prefix=API_PREFIX)

@@ -100,7 +100,8 @@ def call_response(store: Store, plan: CallPlan, body: dict[str, Any]) -> dict[st
         k: v for k, v in body.items()
         if k in t.PromptCallResponse.model_fields and k not in ("inputs", "messages")
     }
-    wire.update(id=plan.log_id, messages=plan.messages, environment=req.environment,
+    # `log_id` as the official SDK 0.8.38 reads it; `id` as older clients do.
+    wire.update(id=plan.log_id, log_id=plan.log_id, messages=plan.messages, environment=req.environment,
                 prompt=files.file_response(store, PROMPT, store.get_file(plan.file["id"]) or plan.file,
                                            plan.version),
                 logs=[sample_entry(sample, completion, i) for i, completion in enumerate(plan.samples or [None])])

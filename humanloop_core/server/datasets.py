@@ -12,7 +12,7 @@ from typing import Any
 
 from humanloop_core import types as t
 
-from . import files
+from . import files, versions
 from .store import Row, Store
 
 DATASET = files.KINDS["dataset"]
@@ -59,8 +59,8 @@ def upsert(store: Store, request: t.DatasetRequest, version_id: str | None,
     }
     if request.attributes is not None:
         kernel["attributes"] = request.attributes
-    version = store.put_version(file["id"], DATASET.prefix + "v", files.kernel_hash(kernel), kernel,
-                                request.commit_message)
+    version = versions.save(store, file, DATASET.prefix + "v", files.kernel_hash(kernel), kernel,
+                            explicit=True, **files.version_labels(request))
     if with_ids and store.list_datapoints(version["id"], 1, 0)[1] == 0:
         store.put_datapoints(version["id"], with_ids)
     return store.get_file(file["id"]) or file, version

@@ -17,11 +17,14 @@ from pydantic import BaseModel
 
 from humanloop_core import types as t
 
+from . import versions
 from .errors import ApiProblem, invalid, not_found
 from .rendering import template_variables
 from .store import Row, Store
+from .versions import environment, resolve_version
 
-_NOT_KERNEL = {"path", "id", "commit_message", "action"}
+# Request fields that describe or address a version rather than make it up.
+_NOT_KERNEL = {"path", "id", "commit_message", "action", "version_name", "version_description"}
 # Listings that filter in Python read every row first (files are few; logs are paged in SQL).
 _ALL = 1_000_000
 
@@ -122,38 +125,6 @@ def find_file(store: Store, kind: FileKind, *, path: str | None, id: str | None)
     raise invalid(["body", "path"], f"give the {kind.type}'s `path` or `id`", "missing")
 
 
-def environment(store: Store, key: str) -> Row:
-    for env in store.list_environments():
-        if key in (env["id"], env["name"]):
-            return env
-    names = ", ".join(e["name"] for e in store.list_environments())
-    raise ApiProblem(404, f"environment not found: {key!r} (this server has: {names})")
-
-
-def resolve_version(store: Store, file: Row, version_id: str | None = None,
-                    environment_name: str | None = None) -> Row:
-    """The version a read or call uses: explicit id, else the environment's deployment,
-    else the default environment's deployment, else the newest version."""
-    if version_id:
-        version = store.get_version(version_id)
-        if version is None or version["file_id"] != file["id"]:
-            raise not_found(f"version of {file['path']!r}", version_id)
-        return version
-    deployed = store.deployments(file["id"])
-    if environment_name:
-        env = environment(store, environment_name)
-        if env["id"] not in deployed:
-            raise ApiProblem(404, f"no version of {file['path']!r} is deployed to {env['name']!r}")
-        return store.get_version(deployed[env["id"]]) or {}
-    default = next((e for e in store.list_environments() if e["tag"] == "default"), None)
-    if default and default["id"] in deployed:
-        return store.get_version(deployed[default["id"]]) or {}
-    versions = store.list_versions(file["id"])
-    if not versions:
-        raise ApiProblem(404, f"{file['path']!r} has no versions")
-    return versions[0]
-
-
 # -- writes ----------------------------------------------------------------------------
 def create_or_get(store: Store, kind: FileKind, path: str | None, id: str | None) -> Row:
     file = find_file(store, kind, path=path, id=id)
@@ -166,12 +137,26 @@ def create_or_get(store: Store, kind: FileKind, path: str | None, id: str | None
 
 
 def upsert(store: Store, kind: FileKind, path: str | None, id: str | None,
-           kernel: dict[str, Any], commit_message: str | None = None) -> tuple[Row, Row]:
-    """Create the file if needed and return it with the version holding ``kernel``."""
+           kernel: dict[str, Any], *, explicit: bool, request: BaseModel | None = None) -> tuple[Row, Row]:
+    """Create the file if needed and return it with the version holding ``kernel``.
+
+    ``explicit``: an upsert (True) or a kernel carried by a call/log (False); see
+    ``versions`` for what that changes. ``request`` supplies the version's name and
+    description (``version_name``/``version_description``, or the older ``commit_message``).
+    """
     file = create_or_get(store, kind, path, id)
-    version = store.put_version(file["id"], kind.prefix + "v", kernel_hash(kernel), kernel,
-                                commit_message)
+    version = versions.save(store, file, kind.prefix + "v", kernel_hash(kernel), kernel,
+                            explicit=explicit, **version_labels(request))
     return store.get_file(file["id"]) or file, version
+
+
+def version_labels(request: BaseModel | None) -> dict[str, str | None]:
+    """Name, description and legacy commit message a request body gives its version."""
+    if request is None:
+        return {}
+    return {"name": getattr(request, "version_name", None),
+            "description": getattr(request, "version_description", None),
+            "commit_message": getattr(request, "commit_message", None)}
 
 
 def move(store: Store, kind: FileKind, file_id: str, body: BaseModel) -> Row:
@@ -222,6 +207,8 @@ def file_response(store: Store, kind: FileKind, file: Row, version: Row) -> dict
         "created_at": file["created_at"], "updated_at": file["updated_at"],
         "last_used_at": file["last_used_at"], "status": version["status"],
         "commit_message": version.get("commit_message"),
+        "version_name": version.get("version_name"),
+        "version_description": version.get("version_description") or version.get("commit_message"),
         "directory_id": directory["id"] if directory else None,
     }
     if kind.counts_logs:
@@ -258,6 +245,16 @@ def linked_tools(store: Store, kernel: dict[str, Any]) -> list[dict[str, Any]]:
 def _tool_inputs(kernel: dict[str, Any]) -> list[dict[str, str]]:
     properties = ((kernel.get("function") or {}).get("parameters") or {}).get("properties") or {}
     return [{"name": name} for name in properties] if isinstance(properties, dict) else []
+
+
+def retrieve_by_path(store: Store, path: str, version_id: str | None,
+                     environment_name: str | None) -> dict[str, Any]:
+    """``POST /files/retrieve-by-path``: the file at ``path``, whatever its kind, at a version."""
+    file = store.get_file_by_path(clean_path(path))
+    if file is None:
+        raise not_found("File", path)
+    return file_response(store, KINDS[file["type"]], file,
+                         resolve_version(store, file, version_id, environment_name))
 
 
 def describe(store: Store, file: Row) -> dict[str, Any] | None:

@@ -46,14 +46,16 @@ def resolve_for_log(store: Store, kind: files.FileKind, request: BaseModel, kern
     if kernel_model is not None:
         data = kernel_model.model_dump(exclude_none=True)
         normalised = kind.request.model_validate({"spec": data} if kind.type == "evaluator" else data)
-        return files.upsert(store, kind, path, file_id, files.canonical_kernel(normalised))
+        # A kernel in a log or call files a version but never makes it the default.
+        return files.upsert(store, kind, path, file_id, files.canonical_kernel(normalised),
+                            explicit=False)
     file = files.find_file(store, kind, path=path, id=file_id)
     if file is None:
         if kind.type in ("flow", "tool"):
             # Flows and tools have no required kernel, so logging to a new path creates them,
             # which is how decorators and tracers report work nobody registered up front.
             empty = kind.request.model_validate({"attributes": {}} if kind.type == "flow" else {})
-            return files.upsert(store, kind, path, None, files.canonical_kernel(empty))
+            return files.upsert(store, kind, path, None, files.canonical_kernel(empty), explicit=False)
         hint = f"; pass `{kernel_field}` to create it" if kernel_field else ""
         raise ApiProblem(404, f"{kind.label} not found: {path!r}{hint}")
     return file, files.resolve_version(store, file, version_id, environment)

@@ -99,6 +99,9 @@ class Store(Protocol):
     def get_version(self, version_id: str) -> Row | None: ...
     def list_versions(self, file_id: str) -> list[Row]: ...
     def commit_version(self, version_id: str, message: str) -> None: ...
+    def mark_saved(self, version_id: str) -> None: ...
+    def newest_saved_version(self, file_id: str) -> Row | None: ...
+    def update_version(self, version_id: str, changes: Row) -> Row: ...
     # environments
     def list_environments(self) -> list[Row]: ...
     def deployments(self, file_id: str) -> dict[str, str]: ...
@@ -155,12 +158,30 @@ class SqliteStore:
         self._conn.execute("PRAGMA busy_timeout=5000")
         with self._lock:
             self._conn.executescript(_SCHEMA)
+            self._migrate_versions()
             self._prune_replays()
             for name, tag in DEFAULT_ENVIRONMENTS:
                 self._conn.execute(
                     "INSERT OR IGNORE INTO environments VALUES (?,?,?,?)",
                     (f"env_{name}", name, tag, now()),
                 )
+
+    def _migrate_versions(self) -> None:
+        """Forward migration, idempotent: the version columns of issue 11 (name, description,
+        and ``saved_seq``, the order of explicit saves). A database from before them keeps
+        resolving as it did: its versions count as saved in creation order."""
+        columns = {r[1] for r in self._conn.execute("PRAGMA table_info(versions)")}
+        if "saved_seq" not in columns:
+            self._conn.execute("BEGIN IMMEDIATE")
+            for column in ("version_name TEXT", "version_description TEXT", "saved_seq INTEGER"):
+                if column.split()[0] not in columns:
+                    self._conn.execute(f"ALTER TABLE versions ADD COLUMN {column}")
+            self._conn.execute("UPDATE versions SET saved_seq=seq")
+            self._conn.execute("COMMIT")
+        # Names are unique per file among live versions; a deleted version frees its name.
+        self._conn.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS versions_name ON versions(file_id, version_name)"
+            " WHERE version_name IS NOT NULL AND status != 'deleted'")
 
     # -- plumbing -------------------------------------------------------------------
     def _all(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:
@@ -282,6 +303,34 @@ class SqliteStore:
     def commit_version(self, version_id: str, message: str) -> None:
         self._write([("UPDATE versions SET commit_message=?, status='committed' WHERE id=?",
                       (message, version_id))])
+
+    def mark_saved(self, version_id: str) -> None:
+        """Make the version its file's newest explicitly saved one (no write if it is)."""
+        row = self._one("SELECT file_id, saved_seq FROM versions WHERE id=?", (version_id,))
+        if row is None:
+            return
+        top = self._one("SELECT max(saved_seq) AS n FROM versions WHERE file_id=?", (row["file_id"],))
+        if row["saved_seq"] is not None and top and row["saved_seq"] == top["n"]:
+            return  # the common case (re-saving the current kernel): no write
+        self._write([(
+            "UPDATE versions SET saved_seq=(SELECT coalesce(max(saved_seq), 0) + 1 FROM versions"
+            " WHERE file_id=?) WHERE id=?", (row["file_id"], version_id))])
+
+    def newest_saved_version(self, file_id: str) -> Row | None:
+        row = self._one("SELECT * FROM versions WHERE file_id=? AND saved_seq IS NOT NULL"
+                        " AND status != 'deleted' ORDER BY saved_seq DESC LIMIT 1", (file_id,))
+        return self._decode_version(row) if row else None
+
+    _VERSION_CHANGES = ("version_name", "version_description", "status")
+
+    def update_version(self, version_id: str, changes: Row) -> Row:
+        """Set name, description or status. Raises :class:`Conflict` when the name is taken."""
+        sets = [k for k in changes if k in self._VERSION_CHANGES]
+        if sets:
+            assignments = ", ".join(f"{k}=?" for k in sets)
+            self._write([(f"UPDATE versions SET {assignments} WHERE id=?",
+                          [*(changes[k] for k in sets), version_id])])
+        return self.get_version(version_id) or {}
 
     # -- environments ---------------------------------------------------------------
     def list_environments(self) -> list[Row]:

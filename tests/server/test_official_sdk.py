@@ -85,3 +85,26 @@ def test_validation_error_arrives_as_unprocessable_entity(sdk: Humanloop, unique
     cause = wrapped.value if isinstance(wrapped.value, UnprocessableEntityError) else wrapped.value.__cause__
     assert isinstance(cause, UnprocessableEntityError)
     assert "word" in str(cause.body)
+
+
+def test_a_kernel_from_the_official_sdk_does_not_move_the_default(sdk: Humanloop, unique_path: str) -> None:
+    prompt = sdk.prompts.upsert(path=unique_path, model="mock-1", provider="mock")
+    tool = {"name": "magic_function", "description": "d", "parameters": {"type": "object", "properties": {}}}
+    for temperature in (0.1, 0.2, 0.3):
+        with_kernel = sdk.prompts.call(path=unique_path, messages=[{"role": "user", "content": "hi"}],
+                                       prompt={"model": "mock-1", "provider": "mock",
+                                               "temperature": temperature, "tools": [tool]})
+        assert with_kernel.prompt.version_id != prompt.version_id
+        assert with_kernel.log_id == with_kernel.id
+    plain = sdk.prompts.call(path=unique_path, messages=[{"role": "user", "content": "hi"}])
+    assert plain.prompt.version_id == prompt.version_id and not plain.prompt.tools
+    assert sdk.prompts.get(id=prompt.id).version_id == prompt.version_id
+
+    found = sdk.files.retrieve_by_path(path=unique_path)
+    assert (found.id, found.version_id) == (prompt.id, prompt.version_id)
+
+    other = with_kernel.prompt.version_id
+    renamed = sdk.prompts.patch_prompt_version(prompt.id, other, name="experiment", description="why")
+    assert (renamed.version_name, renamed.version_description) == ("experiment", "why")
+    sdk.prompts.delete_prompt_version(prompt.id, other)
+    assert other not in {v.version_id for v in sdk.prompts.list_versions(id=prompt.id).records}

@@ -8,18 +8,17 @@ branch still closes itself with ``additionalProperties: false``.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 
 import httpx
 from openapi_core import OpenAPI
 
-from tests.spec import SPEC_PATH, _Request, _Response
+from tests.spec import _Request, _Response, load_spec
 
 
 @cache
 def patched_openapi() -> OpenAPI:
-    spec = json.loads(SPEC_PATH.read_text())
+    spec = load_spec()
     spec["components"]["schemas"]["LogResponse"].pop("additionalProperties", None)
     return OpenAPI.from_dict(spec)
 
@@ -31,7 +30,7 @@ def validate_response(request: httpx.Request, response: httpx.Response) -> None:
 
 @cache
 def _components() -> dict:
-    spec = json.loads(SPEC_PATH.read_text())
+    spec = load_spec()
     spec["components"]["schemas"]["LogResponse"].pop("additionalProperties", None)
     return spec["components"]
 

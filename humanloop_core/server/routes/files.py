@@ -7,16 +7,44 @@ closures at runtime, and they differ per kind.)
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict
 
 from humanloop_core import types as t
 
-from .. import datasets, files
+from .. import datasets, files, versions
 from ..errors import ApiProblem
 from ..store import Store
 from .common import DB, Page, Size, no_content, ok, page_of
 
+
+# The body of PATCH .../versions/{version_id} (the official SDK's UpdateVersionRequest).
+class VersionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    description: str | None = None
+
+
 SortBy = Literal["created_at", "updated_at", "name"] | None
 Order = Literal["asc", "desc"] | None
+
+
+class RetrieveByPath(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+
+
+paths_router = APIRouter(tags=["files"])
+
+
+@paths_router.post("/files/retrieve-by-path", summary="Retrieve a File by path")
+def retrieve_by_path(*, body: RetrieveByPath, version_id: str | None = None,
+                     environment: str | None = None,
+                     include_raw_file_content: bool | None = None, db: DB) -> Any:
+    # Raw file content (.prompt/.agent serialisation) is not kept by this server; the flag
+    # is accepted so the official SDK's calls work, and the structured file is returned.
+    return ok(files.retrieve_by_path(db, body.path, version_id, environment))
 
 
 def file_router(kind: files.FileKind) -> APIRouter:
@@ -54,7 +82,7 @@ def file_router(kind: files.FileKind) -> APIRouter:
         @router.post("", summary=f"Upsert {label}", responses=ok_doc)
         def upsert(*, body: kind.request, db: DB) -> Any:  # type: ignore[name-defined]
             file, version = files.upsert(db, kind, body.path, body.id, files.canonical_kernel(body),
-                                         body.commit_message)
+                                         explicit=True, request=body)
             return ok(files.file_response(db, kind, file, version))
 
     @router.get("/{id}", summary=f"Get {label}", responses=ok_doc)
@@ -84,8 +112,23 @@ def file_router(kind: files.FileKind) -> APIRouter:
     def list_versions(*, id: str, status: t.VersionStatus | None = None,
                       evaluator_aggregates: bool | None = None, db: DB) -> Any:
         file = files.get_file(db, kind, id)
-        versions = [v for v in db.list_versions(id) if status is None or v["status"] == status]
-        return ok({"records": [files.file_response(db, kind, file, v) for v in versions]})
+        # Deleted versions are listed only when asked for by status.
+        wanted = [v for v in db.list_versions(id)
+                  if v["status"] == status or (status is None and versions.live(v))]
+        return ok({"records": [files.file_response(db, kind, file, v) for v in wanted]})
+
+    @router.patch("/{id}/versions/{version_id}", summary=f"Update a {label} Version",
+                  responses=ok_doc)
+    def update_version(*, id: str, version_id: str, body: VersionUpdate, db: DB) -> Any:
+        file = files.get_file(db, kind, id)
+        version = versions.rename(db, file, version_id, body.name, body.description)
+        return ok(files.file_response(db, kind, file, version))
+
+    @router.delete("/{id}/versions/{version_id}", status_code=204, response_class=Response,
+                   response_model=None, summary=f"Delete a {label} Version")
+    def delete_version(*, id: str, version_id: str, db: DB) -> Any:
+        versions.delete(db, files.get_file(db, kind, id), version_id)
+        return no_content()
 
     @router.post("/{id}/versions/{version_id}/commit", summary=f"Commit a {label} Version",
                  responses=ok_doc)
