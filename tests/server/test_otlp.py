@@ -255,6 +255,11 @@ def test_opentelemetry_instrumentation_openai_spans_arrive_as_prompt_logs(local_
     provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(
         endpoint=f"{local_server.url}/v1/traces", headers={"X-API-KEY": local_server.api_key})))
     instrumentor = OpenAIInstrumentor()
+    # The instrumentor is a process-wide singleton: the official SDK's client instruments
+    # OpenAI when an earlier test builds one, and a second instrument() would be a no-op
+    # that leaves spans going to that earlier provider.
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
     instrumentor.instrument(tracer_provider=provider)
     try:
         with fake_openai() as (url, _):
