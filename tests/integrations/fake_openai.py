@@ -47,6 +47,7 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.auth: list[str] = []
         self.tool_arguments = "{}"
+        self.reply: str | None = None  # a fixed answer instead of the echo
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -81,7 +82,9 @@ class FakeOpenAI:
 
     def answer(self, body: dict[str, Any]) -> tuple[int, bytes, str]:
         text = reply_text(body)
-        if text.startswith("Fake says: FAIL"):
+        failing = text.startswith("Fake says: FAIL")
+        text = self.reply if self.reply is not None else text
+        if failing:
             error = {"error": {"message": "the fake model refused", "type": "invalid_request_error",
                                "param": None, "code": None}}
             return 400, json.dumps(error).encode(), "application/json"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Literal
 
-import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LangSmithParams, LanguageModelInput, ModelProfile
 from langchain_core.language_models.chat_models import (
@@ -30,6 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model
 from typing_extensions import Self
 
 from humanloop_core.call_errors import adapter_errors
+from humanloop_core.model_limits import model_limits
+from humanloop_core.tokens import encoding_for_model
 
 from ._convert import (
     json_schema_response_format,
@@ -220,7 +220,32 @@ class ChatHumanloop(BaseChatModel):
         return combine_llm_outputs(llm_outputs)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        return dict(_PROFILE)  # type: ignore[return-value]
+        profile: dict[str, Any] = dict(_PROFILE)
+        limits = model_limits(self.model_name)  # only a set model: no request here
+        if limits is not None:
+            profile.update(max_input_tokens=limits.context_window,
+                           max_output_tokens=limits.max_output_tokens)
+        return profile  # type: ignore[return-value]
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """Token ids by tiktoken for OpenAI models, as ChatOpenAI counts them (offline when
+        the encoding ships locally; see ``humanloop_core.tokens``); LangChain's default
+        for other models. The model is ``model`` or the stored version's."""
+        if self.custom_get_token_ids is not None:
+            return self.custom_get_token_ids(text)
+        encoding = encoding_for_model(self._model_for_tokens())
+        if encoding is None:
+            return super().get_token_ids(text)
+        return list(encoding.encode(text))
+
+    def _model_for_tokens(self) -> str | None:
+        if self.model_name:
+            return self.model_name
+        try:
+            deployed = self._lookup(Target(self.path, self.id, self.version_id, self.environment))
+        except Exception:  # counting must not fail because the server is unreachable
+            return None
+        return getattr(deployed, "model", None)
 
     # ------------------------------------------------------------ clients and lookups
 
@@ -237,8 +262,9 @@ class ChatHumanloop(BaseChatModel):
             return self.client
         if self._own_client is None:
             from humanloop_core import Humanloop  # the client stays unimported until first use
+            from humanloop_core.pools import shared_http_client
 
-            self._own_client = Humanloop(**self._client_kwargs(), http_client=_shared_http_client())
+            self._own_client = Humanloop(**self._client_kwargs(), http_client=shared_http_client())
         return self._own_client
 
     async def _async_client(self) -> Any:
@@ -250,7 +276,7 @@ class ChatHumanloop(BaseChatModel):
             return self.async_client
         if self._own_async is None:
             from humanloop_core import AsyncHumanloop
-            from humanloop_core.loops import PerLoop
+            from humanloop_core.pools import PerLoop
 
             kwargs = self._client_kwargs()
             self._own_async = PerLoop(lambda: AsyncHumanloop(**kwargs), lambda c: c.aclose())
@@ -449,15 +475,6 @@ def _call_errors() -> contextlib.AbstractContextManager[None]:
     """A model failure raises ``PromptCallError`` from invoke and stream alike; a missing
     prompt's 404 names this class's arguments."""
     return adapter_errors(adapter="ChatHumanloop", create_hint="`model=` (and `provider=`)")
-
-
-@functools.cache
-def _shared_http_client() -> httpx.Client:
-    """One connection pool for every instance built without a client, as partner packages
-    do: chains create many chat models, and each owning a pool would leave sockets open
-    with nothing to close them. Timeouts are set per request by the Humanloop client.
-    (Async pools stay per instance: an ``httpx.AsyncClient`` is tied to its event loop.)"""
-    return httpx.Client()
 
 
 def _emit(generation: ChatGenerationChunk,

@@ -171,6 +171,7 @@ def test_missing_prompt_without_model_names_chat_humanloops_arguments(base_url: 
 
 
 def test_each_asyncio_run_closes_its_own_async_client(openai_chat: ChatHumanloop) -> None:
+    gc.collect()  # what earlier tests left behind is not this test's to report
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for _ in range(3):
@@ -178,3 +179,16 @@ def test_each_asyncio_run_closes_its_own_async_client(openai_chat: ChatHumanloop
         gc.collect()
     leaks = [w for w in caught if issubclass(w.category, ResourceWarning)]
     assert leaks == [], [str(w.message) for w in leaks]
+
+
+def test_get_num_tokens_uses_tiktoken_for_the_stored_openai_model(openai_chat: ChatHumanloop) -> None:
+    # the prompt is addressed by path only: the model comes from the stored version
+    assert openai_chat.get_token_ids("hello world") == [24912, 2375]  # o200k_base, as gpt-4o-mini
+    assert openai_chat.get_num_tokens("hello world") == 2
+    assert openai_chat.get_num_tokens_from_messages([HumanMessage("hello world")]) > 2
+
+
+def test_profile_sizes_come_from_the_model_table() -> None:
+    profile = ChatHumanloop(path="p", model="gpt-4o-mini").profile or {}
+    assert (profile.get("max_input_tokens"), profile.get("max_output_tokens")) == (128_000, 16_384)
+    assert "max_input_tokens" not in (ChatHumanloop(path="p", model="mock-1").profile or {})

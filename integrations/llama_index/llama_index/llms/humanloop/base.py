@@ -26,7 +26,6 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, field_validator
-from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
@@ -38,7 +37,7 @@ from llama_index.core.types import Model, PydanticProgramMode
 import humanloop_core
 from humanloop_core import NotFoundError
 from humanloop_core.call_errors import adapter_errors
-from humanloop_core.loops import PerLoop
+from humanloop_core.pools import PerLoop, shared_http_client
 
 from ._convert import resolve_tool_choice, to_wire_messages, tool_selections, tool_to_wire
 from ._kernel import (
@@ -50,6 +49,7 @@ from ._kernel import (
     merge_kernel,
     plan_call,
 )
+from ._metadata import llm_metadata
 from ._stream import StreamAccumulator, response_from_call
 
 if TYPE_CHECKING:
@@ -97,7 +97,18 @@ class Humanloop(FunctionCallingLLM):
     base_url: str | None = Field(default=None, description="Defaults to HUMANLOOP_BASE_URL.")
     timeout: float = Field(default=60.0, ge=0)
     max_retries: int = Field(default=2, ge=0)
-    context_window: int = Field(default=DEFAULT_CONTEXT_WINDOW, gt=0)
+    context_window: int | None = Field(
+        default=None,
+        gt=0,
+        description="Override the model's context window (default: from the model table, "
+        "humanloop_core.model_limits, else LlamaIndex's default).",
+    )
+    num_output: int | None = Field(
+        default=None,
+        gt=0,
+        description="Override the tokens reserved for the answer (default: max_tokens, else "
+        "the model's output limit from the table, else LlamaIndex's default).",
+    )
     prompt_cache_seconds: float = Field(
         default=60.0, ge=0, description="How long a fetched deployed kernel is reused."
     )
@@ -124,6 +135,7 @@ class Humanloop(FunctionCallingLLM):
     _own_aclient: PerLoop[humanloop_core.AsyncHumanloop] | None = PrivateAttr(default=None)
     _provider_api_keys: dict[str, str] | None = PrivateAttr(default=None)
     _kernel_cache: tuple[float, dict[str, Any] | None] | None = PrivateAttr(default=None)
+    _seen_model: tuple[float, str] | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -158,15 +170,52 @@ class Humanloop(FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        return LLMMetadata(
+        """Sized by the model the prompt runs (``humanloop_core.model_limits``): ``model``
+        when set, else the stored version's, known from the last response or fetched once
+        per ``prompt_cache_seconds``; explicit ``context_window``/``num_output`` win."""
+        return self._metadata(self._known_model() or self._stored_model())
+
+    def to_payload(self) -> dict[str, Any]:
+        # Instrumentation events carry this on every call: built from what is known
+        # already, so an event never costs a request.
+        return {"class_name": self.class_name(), **self._metadata(self._known_model()).model_dump()}
+
+    def _metadata(self, model: str | None) -> LLMMetadata:
+        return llm_metadata(
+            model,
             context_window=self.context_window,
-            num_output=self.max_tokens
-            if self.max_tokens and self.max_tokens > 0
-            else DEFAULT_NUM_OUTPUTS,
-            is_chat_model=True,
-            is_function_calling_model=True,
-            model_name=self.model or self.path or self.id or "humanloop",
+            num_output=self.num_output,
+            max_tokens=self.max_tokens,
+            name=self.path or self.id or "humanloop",
         )
+
+    def _known_model(self) -> str | None:
+        """The model, if known without a request: set, seen in a response, or cached."""
+        if self.model:
+            return self.model
+        if self._seen_model is not None:
+            seen_at, model = self._seen_model
+            if time.monotonic() - seen_at < self.prompt_cache_seconds:
+                return model
+        hit, kernel = self._cached_kernel()
+        return str(kernel["model"]) if hit and kernel and kernel.get("model") else None
+
+    def _stored_model(self) -> str | None:
+        """The stored version's model, fetched; ``None`` if unknown (never raises)."""
+        if self.context_window and (self.num_output or self.max_tokens):
+            return None  # nothing to size: only the name would come from the lookup
+        try:
+            kernel = self._deployed_kernel()
+        except Exception:  # an unreachable server must not break building an index
+            return None
+        model = (kernel or {}).get("model")
+        return str(model) if model else None
+
+    def _answered(self, response: Any) -> ChatResponse:
+        model = getattr(response.prompt, "model", None)
+        if model:
+            self._seen_model = (time.monotonic(), str(model))
+        return response_from_call(response)
 
     # -- clients ---------------------------------------------------------------------
 
@@ -180,8 +229,10 @@ class Humanloop(FunctionCallingLLM):
         }
 
     def _get_client(self) -> humanloop_core.Humanloop:
-        if self._client is None:
-            self._client = humanloop_core.Humanloop(**self._client_kwargs())
+        if self._client is None:  # one pool shared by every instance, closed by none
+            self._client = humanloop_core.Humanloop(
+                **self._client_kwargs(), http_client=shared_http_client()
+            )
         return self._client
 
     async def _get_aclient(self) -> humanloop_core.AsyncHumanloop:
@@ -255,7 +306,7 @@ class Humanloop(FunctionCallingLLM):
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = self._call_args(messages, kwargs)
         with _call_errors():
-            return response_from_call(self._get_client().prompts.call(**call))
+            return self._answered(self._get_client().prompts.call(**call))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         plan = self._plan(messages, kwargs)  # argument errors surface now, not on first next()
@@ -321,7 +372,7 @@ class Humanloop(FunctionCallingLLM):
         call = await self._acall_args(messages, kwargs)
         client = await self._get_aclient()
         with _call_errors():
-            return response_from_call(await client.prompts.call(**call))
+            return self._answered(await client.prompts.call(**call))
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any

@@ -1,4 +1,9 @@
-"""One async resource per running event loop, closed when that loop shuts down.
+"""Connection pools the adapters build for themselves: one sync pool shared by every
+instance, and one async client per running event loop, closed when that loop shuts down.
+
+Chains and pipelines create many model instances; each owning a pool would leave sockets
+open with nothing to close them, so instances built without a client share
+:func:`shared_http_client` (timeouts are set per request by the Humanloop client).
 
 An ``httpx.AsyncClient``'s pooled connections belong to the loop that opened them, and
 LangChain and LlamaIndex run many coroutines each in a fresh loop (``asyncio.run``), so
@@ -21,11 +26,14 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Generic, TypeVar
 
-__all__ = ["PerLoop"]
+import httpx
+
+__all__ = ["PerLoop", "shared_http_client"]
 
 T = TypeVar("T")
 
@@ -74,3 +82,9 @@ class PerLoop(Generic[T]):
         except RuntimeError:
             return None
         return held[1] if held is not None and held[0]() is loop else None
+
+
+@functools.cache
+def shared_http_client() -> httpx.Client:
+    """The one ``httpx.Client`` pool of every adapter instance built without a client."""
+    return httpx.Client()
