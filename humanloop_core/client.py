@@ -139,6 +139,39 @@ class _BaseClient(Generic[TransportT]):
         # Built from the base URL only: the key must never show.
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
+    # Decorators, named and shaped as the official SDK's: migrating is an import change.
+    def flow(self, *, path: str | None = None, attributes: Mapping[str, Any] | None = None) -> Any:
+        """Decorator: log each call as a flow at ``path``; see :mod:`humanloop_core.decorators`."""
+        from .decorators import flow
+
+        return flow(path, attributes=attributes, tracer=self._decorator_tracer())
+
+    def prompt(self, *, path: str | None = None, model: str | None = None) -> Any:
+        """Decorator: log the model call inside each call as a prompt log at ``path``."""
+        from .decorators import prompt
+
+        return prompt(path, model=model, tracer=self._decorator_tracer())
+
+    def tool(self, *, path: str | None = None, attributes: Mapping[str, Any] | None = None,
+             setup_values: Mapping[str, Any] | None = None) -> Any:
+        """Decorator: log each call as a tool log at ``path``, schema from the signature."""
+        from .decorators import tool
+
+        return tool(path, attributes=attributes, setup_values=setup_values,
+                    tracer=self._decorator_tracer())
+
+    def _decorator_tracer(self) -> Any:
+        """The tracer of this server's export pipeline; without the OpenTelemetry SDK, the
+        global tracer (spans then go wherever the app's own setup sends them)."""
+        try:
+            from .exporter import pipeline
+        except ImportError as exc:
+            import warnings
+
+            warnings.warn(f"{exc}; decorated calls are not exported", stacklevel=3)
+            return None
+        return pipeline(self._transport._headers["X-API-KEY"], self.base_url).tracer
+
 
 class Humanloop(_BaseClient["SyncTransport"]):
     """Client of the Humanloop v5 API.

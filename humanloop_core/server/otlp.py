@@ -16,6 +16,7 @@ server processes may therefore stay cut where a non-log span joins them.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -79,11 +80,12 @@ class OtlpIngest:
                 if log_plan is not None:
                     log_id = log_plan.existing_log_id or log_id_for(span.trace_id, span.span_id)
                 self._remember((span.trace_id, span.span_id), span, log_id)
+        versions: dict[str, tuple[Row, Row]] = {}  # one resolve per file and kernel per batch
         for span, log_plan in plans:
             if log_plan is None:
                 continue
             try:
-                result.records.append(self._store_log(span, log_plan))
+                result.records.append(self._store_log(span, log_plan, versions))
             except ApiProblem as exc:
                 result.rejected += 1
                 result.problems.append(f"span {span.name!r} ({span.span_id}): {exc.detail}")
@@ -100,7 +102,7 @@ class OtlpIngest:
             result.problems.append(f"span {span.name!r} ({span.span_id}): unreadable attributes: {exc}")
             return None
 
-    def _store_log(self, span: OtelSpan, log_plan: LogPlan) -> str:
+    def _store_log(self, span: OtelSpan, log_plan: LogPlan, versions: dict[str, tuple[Row, Row]]) -> str:
         if log_plan.existing_log_id:
             existing = self.store.get_log(log_plan.existing_log_id)
             if existing is not None:
@@ -111,7 +113,10 @@ class OtlpIngest:
         request = _validated(log_plan)
         kind = files.KINDS[log_plan.kind]
         kernel_field = log_plan.kind if log_plan.kernel is not None else None
-        file, version = logs.resolve_for_log(self.store, kind, request, kernel_field, None, None)
+        key = json.dumps([log_plan.kind, log_plan.path, log_plan.kernel], sort_keys=True, default=str)
+        if key not in versions:
+            versions[key] = logs.resolve_for_log(self.store, kind, request, kernel_field, None, None)
+        file, version = versions[key]
         fields = logs.log_fields(request)
         explicit_parent = fields.pop("trace_parent_id", None)
         parent = explicit_parent or self._parent_log(span, log_id)
