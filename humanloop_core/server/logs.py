@@ -63,23 +63,27 @@ def resolve_for_log(store: Store, kind: files.FileKind, request: BaseModel, kern
 
 def create_log(store: Store, kind_type: str, file: Row, version: Row, body: dict[str, Any], *,
                trace_parent_id: str | None = None, parent_id: str | None = None,
-               evaluation_id: str | None = None, log_id: str | None = None,
-               require_parent: bool = True) -> str:
-    """Store one log (committed on return) and give its id. ``require_parent=False`` lets a
-    trace parent arrive later (OTLP: children are exported before their parents)."""
+               evaluation_id: str | None = None, log_id: str | None = None) -> str:
+    """Store one log (committed on return) and give its id."""
     trace_parent_id = trace_parent_id or body.get("trace_parent_id")
-    if require_parent and trace_parent_id and store.get_log(trace_parent_id) is None:
+    if trace_parent_id and store.get_log(trace_parent_id) is None:
         raise not_found("trace parent log", trace_parent_id)
-    log_id = log_id or new_id("log")
-    if kind_type == "prompt":
-        prices.add_cost(body, version.get("kernel") or {})
-    store.insert_log({
-        "id": log_id, "type": kind_type, "file_id": file["id"], "version_id": version["id"],
-        "created_at": body.get("created_at") or now(), "trace_parent_id": trace_parent_id,
-        "parent_id": parent_id, "evaluation_id": evaluation_id,
+    row = log_row(kind_type, file, version, body, trace_parent_id=trace_parent_id,
+                  parent_id=parent_id, evaluation_id=evaluation_id, log_id=log_id)
+    store.insert_log(row)
+    return str(row["id"])
+
+
+def log_row(kind_type: str, file: Row, version: Row, body: dict[str, Any], *,
+            trace_parent_id: str | None = None, parent_id: str | None = None,
+            evaluation_id: str | None = None, log_id: str | None = None) -> Row:
+    """The stored form of a log (what ``Store.insert_log`` takes)."""
+    return {
+        "id": log_id or new_id("log"), "type": kind_type, "file_id": file["id"],
+        "version_id": version["id"], "created_at": body.get("created_at") or now(),
+        "trace_parent_id": trace_parent_id, "parent_id": parent_id, "evaluation_id": evaluation_id,
         "source_datapoint_id": body.get("source_datapoint_id"), "body": body,
-    })
-    return log_id
+    }
 
 
 def log_request(store: Store, kind_type: str, request: BaseModel, kernel_field: str,

@@ -81,14 +81,21 @@ class OtlpIngest:
                     log_id = log_plan.existing_log_id or log_id_for(span.trace_id, span.span_id)
                 self._remember((span.trace_id, span.span_id), span, log_id)
         versions: dict[str, tuple[Row, Row]] = {}  # one resolve per file and kernel per batch
+        rows: list[Row] = []
         for span, log_plan in plans:
             if log_plan is None:
                 continue
             try:
-                result.records.append(self._store_log(span, log_plan, versions))
+                log_id, row = self._prepare(span, log_plan, versions)
             except ApiProblem as exc:
                 result.rejected += 1
                 result.problems.append(f"span {span.name!r} ({span.span_id}): {exc.detail}")
+                continue
+            result.records.append(log_id)
+            if row is not None:
+                rows.append(row)
+        # One transaction for the batch; ids already stored (a resent batch) are skipped.
+        self.store.insert_logs(rows)
         self._settle_pending([s for s, p in plans if p is None])
         return result
 
@@ -102,31 +109,26 @@ class OtlpIngest:
             result.problems.append(f"span {span.name!r} ({span.span_id}): unreadable attributes: {exc}")
             return None
 
-    def _store_log(self, span: OtelSpan, log_plan: LogPlan, versions: dict[str, tuple[Row, Row]]) -> str:
+    def _prepare(self, span: OtelSpan, log_plan: LogPlan,
+                 versions: dict[str, tuple[Row, Row]]) -> tuple[str, Row | None]:
+        """The log id, and the row to insert (None when an existing log was updated)."""
         if log_plan.existing_log_id:
             existing = self.store.get_log(log_plan.existing_log_id)
             if existing is not None:
-                return self._update_existing(span, existing, log_plan)
+                return self._update_existing(span, existing, log_plan), None
         log_id = log_id_for(span.trace_id, span.span_id)
-        if self.store.get_log(log_id) is not None:  # a resent batch: stored already
-            return log_id
         request = _validated(log_plan)
-        kind = files.KINDS[log_plan.kind]
-        kernel_field = log_plan.kind if log_plan.kernel is not None else None
         key = json.dumps([log_plan.kind, log_plan.path, log_plan.kernel], sort_keys=True, default=str)
         if key not in versions:
-            versions[key] = logs.resolve_for_log(self.store, kind, request, kernel_field, None, None)
+            kernel_field = log_plan.kind if log_plan.kernel is not None else None
+            versions[key] = logs.resolve_for_log(self.store, files.KINDS[log_plan.kind], request,
+                                                 kernel_field, None, None)
         file, version = versions[key]
         fields = logs.log_fields(request)
         explicit_parent = fields.pop("trace_parent_id", None)
         parent = explicit_parent or self._parent_log(span, log_id)
-        try:
-            logs.create_log(self.store, log_plan.kind, file, version, fields, trace_parent_id=parent,
-                            log_id=log_id, require_parent=False)
-        except Exception:
-            if self.store.get_log(log_id) is None:  # not a concurrent resend of the same span
-                raise
-        return log_id
+        return log_id, logs.log_row(log_plan.kind, file, version, fields, trace_parent_id=parent,
+                                    log_id=log_id)
 
     def _update_existing(self, span: OtelSpan, existing: Row, log_plan: LogPlan) -> str:
         """An official-SDK flow log closed by its span, or a prompts.call log the server

@@ -112,6 +112,7 @@ class Store(Protocol):
     def list_datapoints(self, version_id: str, page: int, size: int) -> tuple[list[Row], int]: ...
     # logs
     def insert_log(self, log: Row) -> None: ...
+    def insert_logs(self, logs: Sequence[Row]) -> int: ...
     def update_log(self, log_id: str, body: Row) -> None: ...
     def set_trace_parent(self, log_ids: Sequence[str], trace_parent_id: str | None) -> None: ...
     def get_log(self, log_id: str) -> Row | None: ...
@@ -385,6 +386,20 @@ class SqliteStore:
             raise Conflict(f"log id {log['id']!r} is already taken") from exc
         if not inserted:
             raise Conflict(f"the file of this log ({log['file_id']!r}) was deleted; the log was not stored")
+
+    def insert_logs(self, logs: Sequence[Row]) -> int:
+        """Many logs in one transaction (OTLP batches): an id already stored is skipped, so
+        a resent batch is harmless, and so is a log whose version was deleted meanwhile.
+        Returns how many were new."""
+        cols = ", ".join(self._LOG_COLUMNS)
+        statements: list[tuple[str, Iterable[Any]]] = [
+            (f"INSERT OR IGNORE INTO logs({cols}, body) SELECT {','.join('?' * 10)}"
+             " WHERE EXISTS (SELECT 1 FROM versions WHERE id=?)",
+             [*(log.get(c) for c in self._LOG_COLUMNS), _dumps(log["body"]), log["version_id"]])
+            for log in logs]
+        used = {log["file_id"]: log["created_at"] for log in logs}
+        statements += [("UPDATE files SET last_used_at=? WHERE id=?", (ts, fid)) for fid, ts in used.items()]
+        return sum(self._write(statements)[:len(logs)]) if logs else 0
 
     def update_log(self, log_id: str, body: Row) -> None:
         self._write([("UPDATE logs SET body=? WHERE id=?", (_dumps(body), log_id))])
