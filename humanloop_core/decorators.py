@@ -71,7 +71,7 @@ class _Spec:
         if self._names is not None and len(args) <= len(self._names):
             # Fast path (no *args/**kwargs in the signature): ~10x cheaper than bind().
             bound = dict(self._defaults)
-            bound.update(zip(self._names, args))
+            bound.update(zip(self._names, args, strict=False))
             bound.update(kwargs)
         else:
             try:

@@ -77,7 +77,10 @@ def create_log(store: Store, kind_type: str, file: Row, version: Row, body: dict
 def log_row(kind_type: str, file: Row, version: Row, body: dict[str, Any], *,
             trace_parent_id: str | None = None, parent_id: str | None = None,
             evaluation_id: str | None = None, log_id: str | None = None) -> Row:
-    """The stored form of a log (what ``Store.insert_log`` takes)."""
+    """The stored form of a log (what ``Store.insert_log`` takes); a prompt log gets its
+    cost from the price table."""
+    if kind_type == "prompt":
+        prices.add_cost(body, version.get("kernel") or {})
     return {
         "id": log_id or new_id("log"), "type": kind_type, "file_id": file["id"],
         "version_id": version["id"], "created_at": body.get("created_at") or now(),

@@ -4,6 +4,7 @@ the session server's OTLP import -> logs with the expected trace tree."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
 import threading
@@ -109,10 +110,8 @@ async def test_async_tasks_generators_and_errors(hl: Humanloop, local_server: Lo
         found = await asyncio.gather(lookup("a"), lookup("b"), return_exceptions=False)
         spoken = "".join(words("x y"))
         counted = [i async for i in stream(3)]
-        try:
+        with contextlib.suppress(KeyError):
             await lookup("bad")
-        except KeyError:
-            pass
         return f"{found} {spoken} {counted}"
 
     assert await run() == "['A', 'B'] x y  [0, 1, 2]"
