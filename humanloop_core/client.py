@@ -164,13 +164,13 @@ class _BaseClient(Generic[TransportT]):
         """The tracer of this server's export pipeline; without the OpenTelemetry SDK, the
         global tracer (spans then go wherever the app's own setup sends them)."""
         try:
-            from .exporter import pipeline
+            from .exporter import pipeline_for
         except ImportError as exc:
             import warnings
 
             warnings.warn(f"{exc}; decorated calls are not exported", stacklevel=3)
             return None
-        return pipeline(self._transport._headers["X-API-KEY"], self.base_url).tracer
+        return pipeline_for(self).tracer
 
 
 class Humanloop(_BaseClient["SyncTransport"]):

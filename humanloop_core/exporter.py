@@ -30,7 +30,8 @@ from opentelemetry.trace import Tracer
 
 from ._tracing._processor import HumanloopSpanProcessor, backoff
 
-__all__ = ["HumanloopSpanProcessor", "TracingPipeline", "backoff", "instrument_providers", "pipeline"]
+__all__ = ["HumanloopSpanProcessor", "TracingPipeline", "backoff", "instrument_providers", "pipeline",
+           "pipeline_for"]
 
 logger = logging.getLogger("humanloop_core.tracing")
 
@@ -79,6 +80,12 @@ def pipeline(api_key: str, base_url: str, *, instrument: bool = True) -> Tracing
                 found.instrumentors = instrument_providers(provider)
             _PIPELINES[key] = found
         return found
+
+
+def pipeline_for(client: Any, *, instrument: bool = True) -> TracingPipeline:
+    """The pipeline exporting to the server ``client`` (a ``Humanloop`` or
+    ``AsyncHumanloop``) talks to, with its key."""
+    return pipeline(client._transport._headers["X-API-KEY"], client.base_url, instrument=instrument)
 
 
 def instrument_providers(provider: TracerProvider, *, imported_only: bool = True) -> list[Any]:
