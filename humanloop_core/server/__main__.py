@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Humanloop v5 API on http://{args.host}:{args.port}/v5 (db: {db})", file=sys.stderr, flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
-                    log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=5)
+                    log_level=args.log_level, lifespan="on", timeout_graceful_shutdown=5)
     finally:
         store.close()
 

@@ -7,6 +7,8 @@ import logging
 import time
 import uuid
 import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,12 +20,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import files
 from .errors import ApiProblem
 from .idempotency import IdempotencyMiddleware
+from .judging import Runtime
 from .otlp import OtlpIngest
 from .providers import ProviderRegistry
 from .routes import catalog, evaluations, otlp
 from .routes import logging as logging_routes
 from .routes.files import file_router, paths_router
+from .sandbox import Sandbox
 from .store import Conflict, Store
+from .worker import Worker
 
 logger = logging.getLogger("humanloop_core.server")
 
@@ -116,7 +121,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = None,
-               mock_chunk_delay: float = 0.0) -> FastAPI:
+               mock_chunk_delay: float = 0.0, sandbox: Sandbox | None = None) -> FastAPI:
     """A Humanloop v5 compatible application over ``store``.
 
     Args:
@@ -124,8 +129,24 @@ def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = 
         api_key: The key every request must send in ``X-API-KEY``.
         providers: Model providers by name; defaults to ``mock`` and ``openai``.
         mock_chunk_delay: Seconds the default mock provider waits before each chunk.
+        sandbox: Where user code runs (code evaluators, code tools); a default one if omitted.
+
+    The evaluation worker (monitoring, runs, server-side evaluators) runs for the app's
+    lifespan: serve it with lifespan events on.
     """
+    registry = providers or ProviderRegistry.default(mock_chunk_delay)
+    worker = Worker(Runtime(store, registry, sandbox or Sandbox()))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Humanloop-compatible server (humanloop-core)",
         version="5",
         openapi_url=f"{API_PREFIX}/openapi.json",
@@ -133,7 +154,8 @@ def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = 
         redoc_url=None,
     )
     app.state.store = store
-    app.state.providers = providers or ProviderRegistry.default(mock_chunk_delay)
+    app.state.providers = registry
+    app.state.worker = worker
     for kind in files.KINDS.values():
         app.include_router(file_router(kind), prefix=API_PREFIX)
     app.include_router(paths_router, prefix=API_PREFIX)

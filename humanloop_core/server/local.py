@@ -13,6 +13,7 @@ import uvicorn
 
 from .app import API_PREFIX, create_app
 from .providers import ProviderRegistry
+from .sandbox import Sandbox
 from .store import SqliteStore, Store
 
 
@@ -31,6 +32,7 @@ class LocalServer:
         port: Port to bind; ``0`` picks a free one.
         store: Use this store instead of opening ``db`` (it is not closed on exit).
         providers: Model providers; defaults to ``mock`` and ``openai``.
+        sandbox: Where user code runs (code evaluators, code tools); default limits if omitted.
 
     Example:
         >>> with LocalServer() as srv:
@@ -39,13 +41,15 @@ class LocalServer:
 
     def __init__(self, db: str | os.PathLike[str] = ":memory:", api_key: str | None = None,
                  mock_chunk_delay: float = 0.0, *, host: str = "127.0.0.1", port: int = 0,
-                 store: Store | None = None, providers: ProviderRegistry | None = None) -> None:
+                 store: Store | None = None, providers: ProviderRegistry | None = None,
+                 sandbox: Sandbox | None = None) -> None:
         self._db = os.fspath(db)
         self._api_key = api_key or generate_api_key()
         self._mock_chunk_delay = mock_chunk_delay
         self._host, self._port = host, port
         self._given_store = store
         self._providers = providers
+        self._sandbox = sandbox
         self._store: Store | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -78,7 +82,8 @@ class LocalServer:
         if self._thread is not None:
             raise RuntimeError("LocalServer already started")
         self._store = self._given_store or SqliteStore(self._db)
-        app = create_app(self._store, self._api_key, self._providers, self._mock_chunk_delay)
+        app = create_app(self._store, self._api_key, self._providers, self._mock_chunk_delay,
+                         self._sandbox)
         # Bind first so the port is known (and reserved) before the thread starts.
         # proto=IPPROTO_TCP matters: asyncio only turns Nagle off (TCP_NODELAY) on sockets
         # that say they are TCP, and without it every response stalls ~40 ms on delayed ACKs.
@@ -87,7 +92,7 @@ class LocalServer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self._host, self._port))
         self._port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
                                 timeout_graceful_shutdown=2, timeout_keep_alive=30)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},

@@ -18,6 +18,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
+from . import evalstore
+from .evalstore import EvalTables
+
 Row = dict[str, Any]
 
 REPLAY_RETENTION = timedelta(hours=1)
@@ -81,7 +84,7 @@ class Conflict(Exception):
     row it belongs to is gone. The server answers 409 with this message."""
 
 
-class Store(Protocol):
+class Store(EvalTables, Protocol):
     """What the server needs from storage. Paths are ``/``-separated, without leading slash."""
 
     # files and versions
@@ -137,7 +140,7 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-class SqliteStore:
+class SqliteStore(EvalTables):
     """:class:`Store` on one SQLite file (or ``":memory:"``).
 
     One connection shared by all threads behind a lock: SQLite serialises writers anyway,
@@ -158,7 +161,7 @@ class SqliteStore:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         with self._lock:
-            self._conn.executescript(_SCHEMA)
+            self._conn.executescript(_SCHEMA + evalstore.SCHEMA)
             self._migrate_versions()
             self._prune_replays()
             for name, tag in DEFAULT_ENVIRONMENTS:

@@ -1,12 +1,12 @@
 """Evaluations: create, read, update, delete, status, stats and the report's logs."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from humanloop_core import types as t
 
-from .. import evaluations
+from .. import evalstats, evaluations, runs
 from .common import DB, Page, Size, no_content, ok, page_of
 
 router = APIRouter(prefix="/evaluations", tags=["evaluations"])
@@ -50,14 +50,73 @@ def update_status(*, id: str, body: t.UpdateEvaluationStatusRequest, db: DB) -> 
 
 @router.get("/{id}/stats", summary="Evaluation statistics", responses={200: {"model": t.EvaluationStats}})
 def get_stats(*, id: str, db: DB) -> Any:
-    return ok(evaluations.stats(db, id))
+    return ok(evalstats.stats(db, id))
 
 
 @router.get("/{id}/logs", summary="Logs of an Evaluation",
             responses={200: {"model": t.PaginatedData_EvaluationReportLogResponse_}})
-def get_logs(*, id: str, page: Page = 1, size: Size = 10, db: DB) -> Any:
-    records, total = evaluations.report_logs(db, id, page, size)
+def get_logs(*, id: str, page: Page = 1, size: Size = 10,
+             run_id: Annotated[list[str] | None, Query()] = None, db: DB) -> Any:
+    if db.evaluation_runs(id) or run_id:
+        records, total = runs.evaluation_logs(db, id, page, size, run_id)
+    else:  # an evaluation of the older kind: logs named by evaluation_id
+        records, total = evaluations.report_logs(db, id, page, size)
     return ok(page_of(records, page, size, total))
+
+
+def _worker(request: Request) -> Any:
+    return request.app.state.worker
+
+
+@router.get("/{id}/runs", summary="List the Runs of an Evaluation")
+def list_runs(*, id: str, db: DB) -> Any:
+    return ok(runs.list_runs(db, id))
+
+
+@router.post("/{id}/runs", summary="Create a Run")
+def create_run(*, id: str, body: runs.CreateRunBody, request: Request, db: DB) -> Any:
+    created = runs.create(db, id, body)
+    _worker(request).wake()
+    return ok(created)
+
+
+@router.post("/{id}/runs/{run_id}", summary="Add an existing Run to an Evaluation")
+def add_existing_run(*, id: str, run_id: str, db: DB) -> Any:
+    return ok(runs.add_existing(db, id, run_id))
+
+
+@router.delete("/{id}/runs/{run_id}", status_code=204, response_class=Response, response_model=None,
+               summary="Remove a Run from an Evaluation")
+def remove_run(*, id: str, run_id: str, db: DB) -> Any:
+    runs.remove(db, id, run_id)
+    return no_content()
+
+
+@router.patch("/{id}/runs/{run_id}", summary="Update a Run (control, cancel, complete)")
+def update_run(*, id: str, run_id: str, body: runs.UpdateRunBody, request: Request, db: DB) -> Any:
+    updated = runs.update(db, id, run_id, body)
+    if body.status == "cancelled":
+        _worker(request).cancel_run(run_id)
+    return ok(updated)
+
+
+@router.post("/{id}/runs/{run_id}/logs", summary="Add Logs to a Run")
+def add_logs_to_run(*, id: str, run_id: str, body: runs.AddLogsBody, request: Request, db: DB) -> Any:
+    updated = runs.add_logs(db, id, run_id, body)
+    _worker(request).wake()
+    return ok(updated)
+
+
+@router.post("/{id}/evaluators", summary="Add Evaluators to an Evaluation")
+def add_evaluators(*, id: str, body: runs.AddEvaluatorsBody, request: Request, db: DB) -> Any:
+    updated = runs.add_evaluators(db, id, body)
+    _worker(request).wake()
+    return ok(updated)
+
+
+@router.delete("/{id}/evaluators/{evaluator_version_id}", summary="Remove an Evaluator from an Evaluation")
+def remove_evaluator(*, id: str, evaluator_version_id: str, db: DB) -> Any:
+    return ok(runs.remove_evaluator(db, id, evaluator_version_id))
 
 
 @router.post("/{id}/pin-evaluatee", summary="Pin an evaluatee", responses={200: {"model": t.EvaluationResponse}})

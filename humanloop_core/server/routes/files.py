@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from humanloop_core import types as t
 
-from .. import datasets, files, versions
+from .. import datasets, files, monitoring, versions
 from ..errors import ApiProblem
 from ..store import Store
 from .common import DB, Page, Size, no_content, ok, page_of
@@ -90,6 +90,9 @@ def file_router(kind: files.FileKind) -> APIRouter:
             include_datapoints: Annotated[bool, Query(include_in_schema=kind.type == "dataset")] = False,
             db: DB) -> Any:
         body = current(db, id, version_id, environment)
+        monitors = monitoring.responses(db, id) if kind.type != "dataset" else []
+        if monitors:
+            body["evaluators"] = monitors
         if include_datapoints and kind.type == "dataset":
             version = db.get_version(body["version_id"]) or {}
             body["datapoints"] = datasets.datapoints_page(db, version, 1, 1_000_000)[0]
@@ -171,7 +174,8 @@ def file_router(kind: files.FileKind) -> APIRouter:
         @router.post("/{id}/evaluators", summary="Activate and Deactivate Evaluators", responses=ok_doc)
         def update_monitoring(*, id: str, body: t.EvaluatorActivationDeactivationRequest,
                               db: DB) -> Any:
-            # Monitoring evaluators are accepted but not run by this server.
-            return ok(current(db, id, None, None))
+            files.get_file(db, kind, id)
+            monitoring.update(db, id, body)
+            return ok({**current(db, id, None, None), "evaluators": monitoring.responses(db, id)})
 
     return router

@@ -1,0 +1,208 @@
+"""Storage of the evaluation machinery: runs, monitoring activations and the durable job queue.
+
+A mixin over a store's three primitives (``_all``, ``_one``, ``_write``: one transaction per
+``_write``), in SQL that SQLite and PostgreSQL share (``ON CONFLICT DO NOTHING``, no JSON
+functions), so both stores get it by inheritance.
+
+Durability: work is a row in ``jobs`` before anyone is told it will happen, and it leaves
+the ``queued``/``running`` states only once its effect (a log with an id derived from the job)
+is committed. Logs reach monitors through a cursor over ``logs.seq``: the jobs a batch of
+logs causes and the cursor's advance are one transaction, so a log committed before a crash
+is scanned after it, and never twice.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+Row = dict[str, Any]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs(
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, run_id TEXT, payload TEXT NOT NULL,
+    state TEXT NOT NULL, claim TEXT, error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, created_at);
+CREATE INDEX IF NOT EXISTS jobs_run ON jobs(run_id, state);
+CREATE TABLE IF NOT EXISTS monitors(
+    file_id TEXT NOT NULL, evaluator_id TEXT NOT NULL, version_id TEXT, environment_id TEXT,
+    created_at TEXT NOT NULL, PRIMARY KEY(file_id, evaluator_id));
+CREATE TABLE IF NOT EXISTS runs(
+    id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS evaluation_runs(
+    evaluation_id TEXT NOT NULL, run_id TEXT NOT NULL, added_at TEXT NOT NULL,
+    PRIMARY KEY(evaluation_id, run_id));
+CREATE INDEX IF NOT EXISTS evaluation_runs_run ON evaluation_runs(run_id);
+CREATE TABLE IF NOT EXISTS run_logs(
+    run_id TEXT NOT NULL, log_id TEXT NOT NULL, datapoint_id TEXT, PRIMARY KEY(run_id, log_id));
+CREATE INDEX IF NOT EXISTS run_logs_log ON run_logs(log_id);
+CREATE TABLE IF NOT EXISTS cursors(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+"""
+
+Statement = tuple[str, Sequence[Any]]
+OPEN_STATES = ("queued", "running")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def job_row(job_id: str, kind: str, payload: Row, created_at: str, run_id: str | None = None) -> Row:
+    return {"id": job_id, "kind": kind, "run_id": run_id, "payload": payload, "created_at": created_at}
+
+
+def _insert_jobs(jobs: Iterable[Row]) -> list[Statement]:
+    return [("INSERT INTO jobs(id, kind, run_id, payload, state, created_at, updated_at)"
+             " VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
+             (j["id"], j["kind"], j.get("run_id"), _dumps(j["payload"]), "queued", j["created_at"],
+              j["created_at"])) for j in jobs]
+
+
+def _insert_run_logs(run_id: str, links: Iterable[tuple[str, str | None]]) -> list[Statement]:
+    return [("INSERT INTO run_logs VALUES (?,?,?) ON CONFLICT (run_id, log_id) DO NOTHING",
+             (run_id, log_id, datapoint_id)) for log_id, datapoint_id in links]
+
+
+class EvalTables(Protocol):
+    """The methods, shared by inheritance (a protocol's methods are inherited by classes
+    that name it); the host class supplies ``_all``, ``_one`` and ``_write``."""
+
+    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: raise NotImplementedError
+    def _one(self, sql: str, args: Sequence[Any] = ()) -> Row | None: raise NotImplementedError
+    def _write(self, statements: Sequence[Statement]) -> Any: raise NotImplementedError
+
+    # -- jobs -------------------------------------------------------------------------------
+    def enqueue_jobs(self, jobs: Sequence[Row]) -> None:
+        """Queue jobs; a job id already known (queued, running or done) is left alone."""
+        if jobs:
+            self._write(_insert_jobs(jobs))
+
+    def claim_jobs(self, limit: int, now: str) -> list[Row]:
+        """Move up to ``limit`` queued jobs to ``running`` for this caller, oldest first."""
+        claim = secrets.token_hex(8)
+        self._write([("UPDATE jobs SET state='running', claim=?, updated_at=? WHERE state='queued'"
+                      " AND id IN (SELECT id FROM jobs WHERE state='queued' ORDER BY created_at"
+                      " LIMIT ?)", (claim, now, limit))])
+        rows = self._all("SELECT * FROM jobs WHERE claim=? AND state='running'", (claim,))
+        return [{**r, "payload": json.loads(r["payload"])} for r in rows]
+
+    def has_queued_jobs(self) -> bool:
+        """A read, so an idle worker polls without taking the write lock."""
+        return self._one("SELECT id FROM jobs WHERE state='queued' LIMIT 1") is not None
+
+    def job_errors(self, run_id: str) -> list[str]:
+        return [r["error"] for r in self._all("SELECT error FROM jobs WHERE run_id=? AND state='failed'"
+                                              " ORDER BY updated_at", (run_id,))]
+
+    def finish_job(self, job_id: str, state: str, now: str, error: str | None = None) -> None:
+        self._write([("UPDATE jobs SET state=?, error=?, updated_at=? WHERE id=?",
+                      (state, error, now, job_id))])
+
+    def requeue_running_jobs(self, now: str) -> int:
+        """Jobs a stopped server was running go back to the queue (their effects are keyed
+        by job, so running one again cannot judge a log twice)."""
+        found = self._one("SELECT count(*) AS n FROM jobs WHERE state='running'")
+        self._write([("UPDATE jobs SET state='queued', claim=NULL, updated_at=? WHERE state='running'",
+                      (now,))])
+        return int(found["n"]) if found else 0
+
+    def open_jobs(self, run_id: str) -> int:
+        found = self._one("SELECT count(*) AS n FROM jobs WHERE run_id=? AND state IN ('queued','running')",
+                          (run_id,))
+        return int(found["n"]) if found else 0
+
+    def cancel_jobs(self, run_id: str, now: str) -> None:
+        self._write([("UPDATE jobs SET state='cancelled', updated_at=? WHERE run_id=? AND state='queued'",
+                      (now, run_id))])
+
+    # -- the log cursor ---------------------------------------------------------------------
+    def cursor(self, name: str) -> int:
+        row = self._one("SELECT position FROM cursors WHERE name=?", (name,))
+        if row is None:
+            return -1
+        return int(row["position"])
+
+    def logs_after(self, position: int, limit: int) -> list[Row]:
+        rows = self._all("SELECT seq, id, type, file_id, version_id, parent_id, source_datapoint_id, body"
+                         " FROM logs WHERE seq > ? ORDER BY seq LIMIT ?", (position, limit))
+        return [{**r, "body": json.loads(r["body"])} for r in rows]
+
+    def last_log_seq(self) -> int:
+        row = self._one("SELECT max(seq) AS n FROM logs")
+        return int(row["n"]) if row and row["n"] is not None else 0
+
+    def advance_cursor(self, name: str, position: int, jobs: Sequence[Row],
+                       run_links: Sequence[tuple[str, str, str | None]]) -> None:
+        """Queue ``jobs``, link logs to runs and move the cursor, in one transaction."""
+        statements = _insert_jobs(jobs)
+        for run_id, log_id, datapoint_id in run_links:
+            statements += _insert_run_logs(run_id, [(log_id, datapoint_id)])
+        statements.append(("INSERT INTO cursors VALUES (?,?) ON CONFLICT (name) DO UPDATE"
+                           " SET position=excluded.position", (name, position)))
+        self._write(statements)
+
+    # -- monitoring -------------------------------------------------------------------------
+    def set_monitors(self, file_id: str, activate: Sequence[Row], deactivate: Sequence[str], now: str) -> None:
+        """Activations are keyed by (file, evaluator file): activating again replaces."""
+        statements: list[Statement] = [("DELETE FROM monitors WHERE file_id=? AND evaluator_id=?",
+                                        (file_id, evaluator_id)) for evaluator_id in deactivate]
+        for row in activate:
+            statements.append(("DELETE FROM monitors WHERE file_id=? AND evaluator_id=?",
+                               (file_id, row["evaluator_id"])))
+            statements.append(("INSERT INTO monitors VALUES (?,?,?,?,?)",
+                               (file_id, row["evaluator_id"], row.get("version_id"),
+                                row.get("environment_id"), now)))
+        if statements:
+            self._write(statements)
+
+    def list_monitors(self, file_id: str | None = None) -> list[Row]:
+        if file_id is None:
+            return self._all("SELECT * FROM monitors ORDER BY created_at")
+        return self._all("SELECT * FROM monitors WHERE file_id=? ORDER BY created_at", (file_id,))
+
+    # -- runs -------------------------------------------------------------------------------
+    def create_run(self, evaluation_id: str, run: Row, jobs: Sequence[Row],
+                   links: Sequence[tuple[str, str | None]] = ()) -> None:
+        """A run, its place in the evaluation, its first logs and its jobs: one transaction."""
+        self._write([("INSERT INTO runs VALUES (?,?,?)", (run["id"], _dumps(run), run["created_at"])),
+                     ("INSERT INTO evaluation_runs VALUES (?,?,?)", (evaluation_id, run["id"], run["created_at"])),
+                     *_insert_run_logs(run["id"], links), *_insert_jobs(jobs)])
+
+    def put_run(self, run: Row) -> None:
+        self._write([("UPDATE runs SET body=? WHERE id=?", (_dumps(run), run["id"]))])
+
+    def get_run(self, run_id: str) -> Row | None:
+        row = self._one("SELECT body FROM runs WHERE id=?", (run_id,))
+        return json.loads(row["body"]) if row else None
+
+    def evaluation_runs(self, evaluation_id: str) -> list[Row]:
+        """The evaluation's runs, newest first, each with ``added_at`` in this evaluation."""
+        rows = self._all("SELECT r.body, e.added_at FROM evaluation_runs e JOIN runs r ON r.id = e.run_id"
+                         " WHERE e.evaluation_id=? ORDER BY r.created_at DESC", (evaluation_id,))
+        return [{**json.loads(r["body"]), "added_at": r["added_at"]} for r in rows]
+
+    def run_evaluations(self, run_id: str) -> list[str]:
+        return [r["evaluation_id"] for r in
+                self._all("SELECT evaluation_id FROM evaluation_runs WHERE run_id=?", (run_id,))]
+
+    def add_run_to_evaluation(self, evaluation_id: str, run_id: str, now: str) -> None:
+        self._write([("INSERT INTO evaluation_runs VALUES (?,?,?) ON CONFLICT (evaluation_id, run_id)"
+                      " DO NOTHING", (evaluation_id, run_id, now))])
+
+    def remove_run_from_evaluation(self, evaluation_id: str, run_id: str) -> None:
+        self._write([("DELETE FROM evaluation_runs WHERE evaluation_id=? AND run_id=?",
+                      (evaluation_id, run_id))])
+
+    def link_run_logs(self, run_id: str, links: Sequence[tuple[str, str | None]]) -> None:
+        if links:
+            self._write(_insert_run_logs(run_id, links))
+
+    def run_log_links(self, run_id: str) -> list[Row]:
+        """``{log_id, datapoint_id}`` of the run's logs that still exist, oldest first."""
+        return self._all("SELECT rl.log_id, rl.datapoint_id FROM run_logs rl JOIN logs l ON l.id = rl.log_id"
+                         " WHERE rl.run_id=? ORDER BY l.seq", (run_id,))
+
+    def runs_of_log(self, log_id: str) -> list[str]:
+        return [r["run_id"] for r in self._all("SELECT run_id FROM run_logs WHERE log_id=?", (log_id,))]

@@ -1,0 +1,174 @@
+"""Monitoring: activated evaluators judge new logs in the background of a real server.
+
+Also where the sandbox meets the server: hostile code evaluators end in judgment errors
+while the server keeps answering, and queued judgments survive the server being killed.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from humanloop_core.server import LocalServer
+from humanloop_core.server.sandbox import Sandbox
+from tests.reliability.server_process import ServerProcess
+
+MOCK = {"model": "mock-1", "provider": "mock", "template": [{"role": "user", "content": "Echo {{n}}"}]}
+
+
+def python_judge(code: str, return_type: str = "boolean") -> dict[str, Any]:
+    return {"spec": {"arguments_type": "target_free", "return_type": return_type,
+                     "evaluator_type": "python", "code": code}}
+
+
+def client(base_url: str, api_key: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, headers={"X-API-KEY": api_key}, timeout=30)
+
+
+def judgments(http: httpx.Client, log_id: str) -> list[dict[str, Any]]:
+    return list(http.get(f"/logs/{log_id}").json()["evaluator_logs"])
+
+
+def wait_judged(http: httpx.Client, log_ids: list[str], per_log: int, timeout: float) -> dict[str, list[Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = {log_id: judgments(http, log_id) for log_id in log_ids}
+        if all(len(j) >= per_log for j in found.values()) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def healthz_latencies(health: httpx.Client, n: int) -> list[float]:
+    latencies = []
+    for _ in range(n):
+        started = time.perf_counter()
+        assert health.get("/healthz").status_code == 200
+        latencies.append(time.perf_counter() - started)
+        time.sleep(0.005)
+    return latencies
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LocalServer]:
+    with LocalServer(db=tmp_path / "monitor.sqlite", sandbox=Sandbox(timeout=1.0)) as srv:
+        yield srv
+
+
+def test_activation_is_stored_and_shown_on_the_file(server: LocalServer) -> None:
+    with client(server.base_url, server.api_key) as http:
+        prompt = http.post("/prompts", json={"path": "p", **MOCK}).json()
+        judge = http.post("/evaluators", json={"path": "j", **python_judge("def f(log):\n    return True\n")}).json()
+        answer = http.post(f"/prompts/{prompt['id']}/evaluators",
+                           json={"activate": [{"evaluator_version_id": judge["version_id"]}]})
+        assert answer.status_code == 200, answer.text
+        assert [e["version"]["version_id"] for e in answer.json()["evaluators"]] == [judge["version_id"]]
+        assert http.get(f"/prompts/{prompt['id']}").json()["evaluators"][0]["state"] == "active"
+        missing = http.post(f"/prompts/{prompt['id']}/evaluators",
+                            json={"activate": [{"evaluator_version_id": "evv_nope"}]})
+        assert missing.status_code == 404 and "evv_nope" in missing.json()["detail"]
+        off = http.post(f"/prompts/{prompt['id']}/evaluators",
+                        json={"deactivate": [{"evaluator_version_id": judge["version_id"]}]})
+        assert off.status_code == 200 and "evaluators" not in http.get(f"/prompts/{prompt['id']}").json()
+
+
+HOSTILE = {
+    "loops forever": ("def f(log):\n    while True:\n        pass\n", "timeout: timed out after 1 s"),
+    "allocates 2 GB": ("def f(log):\n    return len(bytearray(2 * 1024 ** 3)) > 0\n", "memory: out of memory"),
+    "opens a socket": ("def f(log):\n    import socket\n    return socket.create_connection(('127.0.0.1', PORT))\n",
+                       "module 'socket' is not available in the sandbox"),
+    "reads the db": ("def f(log):\n    return 'SECRET' in open(DB, 'rb').read().decode('latin-1')\n",
+                     "file access is not allowed in the sandbox"),
+    "wrong type": ("def f(log):\n    return 'yes'\n", "the evaluator returned str \"yes\"; its return_type is boolean"),
+}
+
+
+def test_hostile_judges_fail_clearly_while_the_server_keeps_serving(server: LocalServer, tmp_path: Path) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    with client(server.base_url, server.api_key) as http:
+        prompt = http.post("/prompts", json={"path": "target", **MOCK}).json()
+        names = {}
+        for name, (code, _) in HOSTILE.items():
+            code = code.replace("PORT", str(port)).replace("DB", repr(str(tmp_path / "monitor.sqlite")))
+            judge = http.post("/evaluators", json={"path": f"hostile/{name}", **python_judge(code)}).json()
+            names[judge["version_id"]] = name
+        http.post(f"/prompts/{prompt['id']}/evaluators",
+                  json={"activate": [{"evaluator_version_id": v} for v in names]}).raise_for_status()
+        health = httpx.Client(base_url=server.url)
+        baseline = healthz_latencies(health, 100)  # this shared machine's noise, before any judging
+        log_ids = [http.post("/prompts/log", json={"id": prompt["id"], "inputs": {"n": str(i)}, "output": str(i)}
+                             ).json()["id"] for i in range(4)]
+        latencies: list[float] = []
+        judged: dict[str, list[Any]] = {}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            latencies += healthz_latencies(health, 20)
+            judged = {log_id: judgments(http, log_id) for log_id in log_ids}
+            if sum(len(j) for j in judged.values()) >= 20:
+                break
+        health.close()
+
+    assert sum(len(j) for j in judged.values()) == 20, judged
+    for found in judged.values():
+        for judgment in found:
+            name = names[judgment["evaluator"]["version_id"]]
+            assert "judgment" not in judgment
+            assert HOSTILE[name][1] in judgment["error"], (name, judgment["error"])
+    p99, idle = statistics.quantiles(latencies, n=100)[98], statistics.quantiles(baseline, n=100)[98]
+    # The target is 50 ms; on a loaded machine the idle p99 can be near it, so the bound also
+    # allows the machine's own noise. A loop blocked by a judgment (>= 1 s here) fails either way.
+    assert p99 < max(0.05, 2 * idle + 0.02), (
+        f"/healthz p99 {p99 * 1000:.1f} ms over {len(latencies)} requests (idle p99 {idle * 1000:.1f} ms)")
+
+
+def test_a_monitor_judges_every_log_within_seconds_at_50_calls_per_second(server: LocalServer) -> None:
+    with client(server.base_url, server.api_key) as http:
+        prompt = http.post("/prompts", json={"path": "busy", **MOCK}).json()
+        judge = http.post("/evaluators", json={"path": "len", **python_judge(
+            "def f(log):\n    return len(log['output'])\n", "number")}).json()
+        http.post(f"/prompts/{prompt['id']}/evaluators",
+                  json={"activate": [{"evaluator_version_id": judge["version_id"]}]}).raise_for_status()
+        log_ids: list[str] = []
+        started = time.monotonic()
+        for i in range(100):  # paced at 50 calls a second
+            called = http.post("/prompts/call", json={"id": prompt["id"], "inputs": {"n": str(i)}})
+            log_ids.append(called.json()["id"])
+            time.sleep(max(0.0, started + (i + 1) / 50 - time.monotonic()))
+        judged = wait_judged(http, log_ids, 1, 15)
+        lags = []
+        for log_id, found in judged.items():
+            assert len(found) == 1, log_id
+            made = datetime.fromisoformat(http.get(f"/logs/{log_id}").json()["created_at"])
+            lags.append((datetime.fromisoformat(found[0]["created_at"]) - made).total_seconds())
+            assert found[0]["judgment"] == len(f"You said: Echo {log_ids.index(log_id)}")
+    assert max(lags) < 5, f"slowest judgment {max(lags):.2f} s after its log"
+
+
+def test_judgments_queued_when_the_server_is_killed_are_made_after_restart(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "crash.sqlite").start()
+    try:
+        with client(server.base_url, server.api_key) as http:
+            prompt = http.post("/prompts", json={"path": "crash", **MOCK}).json()
+            judge = http.post("/evaluators", json={"path": "slow", **python_judge(
+                "import time\ndef f(log):\n    time.sleep(0.3)\n    return True\n")}).json()
+            http.post(f"/prompts/{prompt['id']}/evaluators",
+                      json={"activate": [{"evaluator_version_id": judge["version_id"]}]}).raise_for_status()
+            log_ids = [http.post("/prompts/log", json={"id": prompt["id"], "output": str(i)}).json()["id"]
+                       for i in range(40)]
+            time.sleep(0.8)
+            before = sum(len(j) for j in (judgments(http, i) for i in log_ids))
+        server.kill()
+        assert before < 40  # the kill interrupted work in flight and queued
+        server.start()
+        with client(server.base_url, server.api_key) as http:
+            judged = wait_judged(http, log_ids, 1, 30)
+        assert {log_id: len(found) for log_id, found in judged.items()} == {log_id: 1 for log_id in log_ids}
+        assert all(found[0]["judgment"] is True for found in judged.values())
+    finally:
+        server.stop()
