@@ -29,6 +29,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "prefer the variable: arguments show in the process list)")
     parser.add_argument("--mock-chunk-delay", type=float, default=0.0,
                         help="seconds the mock provider waits before each streamed chunk")
+    parser.add_argument("--prices", default=None,
+                        help="JSON price table whose entries win over the shipped one (default: $HUMANLOOP_PRICES); "
+                             "re-read when it changes")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser.parse_args(argv)
 
@@ -46,6 +49,11 @@ def main(argv: list[str] | None = None) -> None:
         api_key = generate_api_key()
         # Shown once, here, so the operator can configure clients; never logged afterwards.
         print(f"Generated API key (shown once): {api_key}", file=sys.stderr, flush=True)
+    if args.prices:
+        from . import prices
+
+        prices.table(args.prices)  # a broken file fails now, not on the first call
+        os.environ[prices.ENV] = args.prices
     db = args.db or default_db()
     store = SqliteStore(db)
     app = create_app(store, api_key, mock_chunk_delay=args.mock_chunk_delay)

@@ -189,6 +189,10 @@ def _merge(completion: Completion, chunk: Chunk, calls: dict[str, dict[str, Any]
         completion.finish_reason = chunk.finish_reason
 
 
+def _only_usage(chunk: Chunk) -> bool:
+    return not chunk.output and not chunk.tool_calls and chunk.finish_reason is None
+
+
 def _event(plan: CallPlan, chunk: Chunk | None, error: str | None = None) -> bytes:
     item: dict[str, Any] = {"index": chunk.index if chunk else 0, "id": plan.log_id, "prompt_id": plan.file["id"],
                             "version_id": plan.version["id"], "created_at": now()}
@@ -216,6 +220,11 @@ async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> As
         provider = registry.get(plan.version["kernel"].get("provider") or "openai")
         async for chunk in sampling.stream(provider, plan.provider_request, _samples(plan)):
             _merge(completion, chunk, calls, usage)
+            if pending is not None and _only_usage(chunk) and chunk.index == pending.index:
+                # Providers report usage after the finish (OpenAI, Bedrock): one last event
+                # carries both, as a Humanloop stream's does.
+                pending.prompt_tokens, pending.output_tokens = chunk.prompt_tokens, chunk.output_tokens
+                continue
             if pending is not None:
                 yield _event(plan, pending)
             pending = chunk

@@ -78,13 +78,20 @@ class ProviderRequest:
             tool_choice=tool_choice, response_format=kernel.get("response_format"),
             # -1 is the schema's "no limit"
             max_tokens=max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None,
-            temperature=kernel.get("temperature"), top_p=kernel.get("top_p"),
+            temperature=kernel.get("temperature"), top_p=_unless(kernel.get("top_p"), 1),
             stop=[stop] if isinstance(stop, str) else list(stop or []), seed=kernel.get("seed"),
-            presence_penalty=kernel.get("presence_penalty"),
-            frequency_penalty=kernel.get("frequency_penalty"),
+            presence_penalty=_unless(kernel.get("presence_penalty"), 0),
+            frequency_penalty=_unless(kernel.get("frequency_penalty"), 0),
             other=dict(kernel.get("other") or {}), api_key=api_key,
             endpoint=kernel.get("endpoint") or "chat",
         )
+
+
+def _unless(value: Any, neutral: float) -> Any:
+    """None for a parameter at its neutral value (the kernel's defaults fill top_p=1 and
+    zero penalties): sending it changes nothing but some APIs refuse it (Gemini models
+    without penalties, Claude models given both temperature and top_p)."""
+    return None if value == neutral else value
 
 
 def check_supported(provider: str, caps: Capabilities, request: ProviderRequest) -> None:

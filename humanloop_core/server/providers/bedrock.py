@@ -76,8 +76,10 @@ def build_payload(request: ProviderRequest) -> dict[str, Any]:
     inference = {k: v for k, v in inference.items() if v is not None}
     if inference:
         payload["inferenceConfig"] = inference
-    # Converse has no "none" tool choice: the tools are then not offered at all.
-    if request.tools and request.tool_choice != "none":
+    # Converse has no "none" tool choice: the tools are then not offered, unless the
+    # conversation already holds tool blocks, which Converse accepts only with a toolConfig.
+    holds_tools = any("toolUse" in b or "toolResult" in b for m in messages for b in m["content"])
+    if request.tools and (request.tool_choice != "none" or holds_tools):
         tools = [{"toolSpec": {"name": t["name"], "description": t.get("description") or t["name"],
                                "inputSchema": {"json": t.get("parameters") or {"type": "object", "properties": {}}}}}
                  for t in request.tools]

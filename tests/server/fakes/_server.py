@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    raw_path: str = ""  # as sent, still percent-encoded
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -106,8 +107,9 @@ class Fake:
             def _serve(self) -> None:
                 size = int(self.headers.get("content-length") or 0)
                 parts = urlsplit(self.path)
-                request = Request(self.command, parts.path, parse_qs(parts.query),
-                                  {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(size))
+                request = Request(self.command, unquote(parts.path), parse_qs(parts.query),
+                                  {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(size),
+                                  self.path)
                 fake.requests.append(request)
                 response = fake.handle(request)
                 self.send_response(response.status)
