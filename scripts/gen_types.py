@@ -1,6 +1,10 @@
-"""Generate humanloop_core/types/_models.py from the Humanloop v5 OpenAPI description.
+"""Generate humanloop_core/types/_models.py from the wire contract.
 
-Run: python scripts/gen_types.py ../shared/humanloop-openapi-v5.json
+Run: python scripts/gen_types.py
+
+The contract is the vendored v5 OpenAPI description with the overlay derived from the official
+SDK 0.8.38 (scripts/sdk_overlay.py) laid over it: ``load_contract()`` is that merge, read by
+this generator and by the spec-conformance tests alike.
 
 Why generated: the wire schemas are the contract, so the models are derived from them
 mechanically and a test regenerates them to prove they have not drifted. The output is the
@@ -12,11 +16,76 @@ from __future__ import annotations
 import json
 import keyword
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parents[1] / "humanloop_core" / "types" / "_models.py"
+from pydantic import BaseModel
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "humanloop_core" / "types" / "_models.py"
+V5_SPEC = ROOT / "spec" / "humanloop-openapi-v5.json"
+SDK_OVERLAY = ROOT / "spec" / "humanloop-sdk-0.8.38.json"
+
+
+def merge(v5: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """``overlay`` laid over ``v5``: an operation the overlay has replaces v5's; a schema both
+    have takes the overlay's fields, keeping the v5 fields the SDK dropped (commit_message,
+    batch_id, ...) as optional so older callers keep working; other schemas are added."""
+    out = json.loads(json.dumps(v5))
+    for path, item in overlay.get("paths", {}).items():
+        out["paths"].setdefault(path, {}).update(item)
+    schemas = out["components"]["schemas"]
+    for name, schema in overlay.get("components", {}).get("schemas", {}).items():
+        old = schemas.get(name)
+        if old is None or "properties" not in old or "properties" not in schema:
+            schemas[name] = schema
+            continue
+        props = {**old["properties"], **schema["properties"]}
+        for field, sub in schema["properties"].items():
+            # The SDK states no defaults (Fern sends None); v5's (max_tokens=-1) still hold.
+            before = old["properties"].get(field, {})
+            if "default" in before and "default" not in sub:
+                props[field] = {**sub, "default": before["default"]}
+        if name.endswith("Request") or name.startswith("Body_"):
+            # A body field whose shape the SDK changed (evaluators by {"id"} rather than
+            # {"file_id"}) accepts both, so callers of the older shape keep working.
+            for field in schema["properties"]:
+                before = old["properties"].get(field)
+                if before is not None and _shape(before) != _shape(props[field]):
+                    props[field] = _either(props[field], before)
+        required = [*schema.get("required", [])]
+        merged = {**old, **schema, "properties": props}
+        merged.pop("required", None)
+        if required:
+            merged["required"] = required
+        schemas[name] = merged
+    return out
+
+
+def _either(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    members: list[dict[str, Any]] = []
+    for schema in (new, old):
+        for member in schema.get("anyOf", [schema]):
+            if all(_shape(member) != _shape(m) for m in members):
+                members.append(member)
+    return members[0] if len(members) == 1 else {"anyOf": members}
+
+
+def _shape(schema: dict[str, Any]) -> Any:
+    """A schema without its prose, to tell a changed field from a re-described one."""
+    if isinstance(schema, dict):
+        return {
+            k: _shape(v) for k, v in schema.items() if k not in ("title", "description", "default")
+        }
+    if isinstance(schema, list):
+        return [_shape(v) for v in schema]
+    return schema
+
+
+def load_contract() -> dict[str, Any]:
+    """The whole wire contract: v5 description + official SDK overlay."""
+    return merge(json.loads(V5_SPEC.read_text()), json.loads(SDK_OVERLAY.read_text()))
+
 
 # Schemas whose spec names are implementation paths get readable names.
 RENAMES = {
@@ -29,6 +98,9 @@ RENAMES = {
     "Body_update_status_evaluations__id__status_patch": "UpdateEvaluationStatusRequest",
     "Body_upload_csv_datasets__id__datapoints_csv_post": "UploadCsvRequest",
 }
+
+
+_BASE_ATTRS = frozenset(dir(BaseModel))
 
 
 def class_name(ref_or_name: str) -> str:
@@ -96,10 +168,13 @@ def field_line(name: str, schema: dict[str, Any], required: bool) -> str:
     ann = annotation(schema)
     py_name = name
     alias = ""
-    if keyword.iskeyword(name) or not name.isidentifier():
+    # "schema" is a wire field and a BaseModel method: the attribute takes a trailing "_".
+    if keyword.iskeyword(name) or not name.isidentifier() or name in _BASE_ATTRS:
         py_name = re.sub(r"\W", "_", name) + "_"
         alias = f"alias={name!r}"
-    nullable = any(s.get("type") == "null" for s in schema.get("anyOf", []))
+    nullable = schema.get("nullable") is True or any(
+        s.get("type") == "null" for s in schema.get("anyOf", [])
+    )
     if required:
         ann = f"Optional[{ann}]" if nullable else ann
         default = f"Field({alias})" if alias else ""
@@ -148,7 +223,8 @@ def render(spec: dict[str, Any]) -> str:
     header = [
         '"""Pydantic models of the Humanloop v5 wire schemas.',
         "",
-        "Generated by scripts/gen_types.py from humanloop-openapi-v5.json; do not edit by hand.",
+        "Generated by scripts/gen_types.py from humanloop-openapi-v5.json and the official SDK",
+        "overlay humanloop-sdk-0.8.38.json; do not edit by hand.",
         '"""',
         "",
         "from __future__ import annotations",
@@ -169,8 +245,7 @@ def render(spec: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    spec_path = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/humanloop-openapi-v5.json")
-    OUT.write_text(render(json.loads(spec_path.read_text())))
+    OUT.write_text(render(load_contract()))
     print(f"wrote {OUT}")
 
 

@@ -1,4 +1,4 @@
-"""Check httpx requests and responses against the vendored v5 spec with openapi-core.
+"""Check httpx requests and responses against the wire contract with openapi-core.
 
 Used by the client's end-to-end tests (every request they send is checked) and free for any
 other suite: ``validate_request(request)`` / ``validate_response(request, response)`` raise
@@ -20,66 +20,32 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from scripts.gen_types import load_contract
+
 SPEC_PATH = Path(__file__).resolve().parents[1] / "spec" / "humanloop-openapi-v5.json"
 # The spec names only the hosted server; requests to a local server are checked as if sent
 # there, keeping the path below /v5.
 _SPEC_HOST = "https://api.humanloop.com"
 
 
-_KINDS = {"prompts": "Prompt", "tools": "Tool", "datasets": "Dataset", "evaluators": "Evaluator",
-          "flows": "Flow"}
+@cache
+def _contract() -> str:
+    return json.dumps(load_contract())
 
 
-def _sdk_0838_overlay(spec: dict[str, Any]) -> dict[str, Any]:
-    """What the official SDK 0.8.38 speaks beyond the v5 description (its raw clients are the
-    contract there): version names and descriptions, ``log_id`` in a call's response,
-    ``POST /files/retrieve-by-path``, and ``PATCH``/``DELETE`` of one version."""
-    schemas = spec["components"]["schemas"]
-    schemas["PromptCallResponse"]["properties"]["log_id"] = {"type": "string"}
-    label = {"type": "string"}
-    for name in _KINDS.values():
-        for schema in (f"{name}Request", f"{name}Response",
-                       f"src__external__app__models__v5__{name.lower()}s__{name}Request"):
-            if schema in schemas:
-                schemas[schema]["properties"].update(version_name=label, version_description=label)
-    schemas["UpdateVersionRequest"] = {"type": "object", "additionalProperties": False,
-                                       "properties": {"name": label, "description": label}}
-    json_body = {"application/json": {"schema": {"$ref": "#/components/schemas/UpdateVersionRequest"}}}
-    invalid = {"description": "Validation Error", "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}
-    for route, name in _KINDS.items():
-        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for n in ("id", "version_id")]
-        ok = {"description": "OK", "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{name}Response"}}}}
-        spec["paths"][f"/{route}/{{id}}/versions/{{version_id}}"] = {
-            "patch": {"parameters": params, "requestBody": {"content": json_body, "required": True},
-                      "responses": {"200": ok, "422": invalid}},
-            "delete": {"parameters": params, "responses": {"204": {"description": "Deleted"},
-                                                           "422": invalid}},
-        }
-    any_file = {"anyOf": [{"$ref": f"#/components/schemas/{n}Response"} for n in _KINDS.values()]}
-    query = [{"name": n, "in": "query", "required": False, "schema": {"type": t}}
-             for n, t in (("environment", "string"), ("version_id", "string"),
-                          ("include_raw_file_content", "boolean"))]
-    spec["paths"]["/files/retrieve-by-path"] = {"post": {
-        "parameters": query,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": ["path"], "additionalProperties": False,
-            "properties": {"path": {"type": "string"}}}}}},
-        "responses": {"200": {"description": "OK", "content": {"application/json": {
-            "schema": any_file}}}, "422": invalid}}}
-    return spec
+def contract() -> dict[str, Any]:
+    """A fresh copy of the whole contract: the v5 description with the overlay derived from the
+    official SDK 0.8.38 laid over it (scripts/gen_types.py), so operations newer than v5
+    (version PATCH/DELETE, retrieve-by-path, agents, runs, ...) are checked too."""
+    return json.loads(_contract())
 
 
-def load_spec() -> dict[str, Any]:
-    """The vendored v5 description with the SDK 0.8.38 additions the server serves."""
-    return _sdk_0838_overlay(json.loads(SPEC_PATH.read_text()))
+load_spec = contract  # the name earlier tests use
 
 
 @cache
 def openapi() -> OpenAPI:
-    return OpenAPI.from_dict(load_spec())
+    return OpenAPI.from_dict(contract())
 
 
 def _spec_path(url: httpx.URL) -> str:
@@ -145,7 +111,7 @@ class _Response:
 @cache
 def _query_names() -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
     """(path regex, method, query parameter names) of every operation in the spec."""
-    spec = load_spec()
+    spec = contract()
     table = []
     for template, item in spec["paths"].items():
         pattern = re.compile("^/v5" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")

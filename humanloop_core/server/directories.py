@@ -20,6 +20,7 @@ def describe(store: Store, row: Row) -> dict[str, Any]:
     """The ``DirectoryResponse`` of a stored directory."""
     parent = store.get_directory(files.parent_of(row["path"])) if "/" in row["path"] else None
     return t.DirectoryResponse.model_validate({
+        "tags": [],  # required by the SDK 0.8.38 model; directories carry none yet
         **row, "name": row["path"].rsplit("/", 1)[-1], "parent_id": parent["id"] if parent else None,
     }).to_wire()
 

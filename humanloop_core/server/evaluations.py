@@ -206,6 +206,7 @@ def stats(store: Store, evaluation_id: str) -> dict[str, Any]:
     body = {"overall_stats": {"num_datapoints": num_datapoints, "total_logs": len(evaluated),
                               "total_evaluator_logs": sum(len(v) for v in judged.values())},
             "version_stats": version_stats, "status": evaluation["status"],
+            "run_stats": [],  # required by the SDK 0.8.38 model; runs are not modelled yet
             "progress": f"{min(len(evaluated), expected)}/{expected} logs"}
     return t.EvaluationStats.model_validate(body).to_wire()
 
@@ -220,6 +221,9 @@ def report_logs(store: Store, evaluation_id: str, page: int, size: int) -> tuple
         record: dict[str, Any] = {
             "evaluated_version": renderer.version(row["type"], row["file_id"], row["version_id"]),
             "log": rendered, "evaluator_logs": rendered.get("evaluator_logs", []),
+            # SDK 0.8.38 requires a run; until runs are stored, a run is the evaluated
+            # version's batch (what runs replaced), else the version itself.
+            "run_id": rendered.get("run_id") or rendered.get("batch_id") or row["version_id"],
         }
         datapoint_id = row.get("source_datapoint_id")
         found = _find_datapoint(store, evaluation_id, datapoint_id) if datapoint_id else None

@@ -31,8 +31,9 @@ CASES = [
      ["messages.0.role"]),
     ("prompts.call", lambda c: c.prompts.call(path="p", tool_choice="sometimes"),
      ["tool_choice"]),
+    # `prompt` is a kernel or the text of a .prompt file (SDK 0.8.38): both alternatives named
     ("prompts.call", lambda c: c.prompts.call(path="p", prompt={"model": "m", "colour": 1}),
-     ["prompt.colour"]),
+     ["prompt.colour", "prompt"]),
     ("prompts.call", lambda c: c.prompts.call(path="p", num_samples="many"), ["num_samples"]),
     ("prompts.upsert", lambda c: c.prompts.upsert(model=["m"], path="p"), ["model"]),
     ("prompts.log", lambda c: c.prompts.log(path="p", output_message={"content": "x"}),

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from humanloop_core import types
-from scripts.gen_types import OUT, class_name, render
+from scripts.gen_types import OUT, SDK_OVERLAY, class_name, load_contract, render
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "humanloop-openapi-v5.json"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "humanloop-openapi-v5.json"
@@ -25,13 +25,74 @@ def test_vendored_spec_is_the_shared_contract() -> None:
 
 
 def test_generated_models_match_spec() -> None:
-    assert OUT.read_text() == render(json.loads(SPEC.read_text())), (
+    assert OUT.read_text() == render(load_contract()), (
         "humanloop_core/types/_models.py is stale: run scripts/gen_types.py"
     )
 
 
+def test_sdk_overlay_is_what_the_installed_official_sdk_speaks() -> None:
+    # The overlay is derived from humanloop 0.8.38 (its raw clients and types); rederive it
+    # from the installed SDK: a drift in either the script or the SDK shows here.
+    from scripts.sdk_overlay import build_overlay
+
+    derived = json.loads(json.dumps(build_overlay(json.loads(SPEC.read_text()))))
+    committed = json.loads(SDK_OVERLAY.read_text())
+    stale = [
+        f"{part}: {name}"
+        for part, key in (("schema", "components"), ("path", "paths"))
+        for name in sorted(
+            set(_section(committed, key)) | set(_section(derived, key)),
+        )
+        if _section(committed, key).get(name) != _section(derived, key).get(name)
+    ]
+    assert stale == [], "spec/humanloop-sdk-0.8.38.json is stale: run scripts/sdk_overlay.py"
+
+
+def _section(overlay: dict, key: str) -> dict:
+    return overlay[key]["schemas"] if key == "components" else overlay[key]
+
+
+def test_overlay_covers_every_operation_of_the_official_sdk() -> None:
+    from scripts.sdk_overlay import sdk_operations
+
+    contract = load_contract()
+    ops = sdk_operations()
+    assert len(ops) > 100  # introspection found the clients (0.8.38 has 121 methods)
+    missing = [
+        f"{op.group}.{op.method}"
+        for op in ops
+        if op.http_method.lower() not in contract["paths"].get(op.path, {})
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("model", "fields"),
+    [
+        ("PromptRequest", {"version_name", "version_description", "description", "tags", "readme"}),
+        ("PromptKernelRequest", {"template_language", "reasoning_effort", "provider"}),
+        ("PromptResponse", {"raw_file_content", "version_name", "commit_message"}),
+        ("PromptLogRequest", {"log_status", "messages", "run_id"}),
+        ("FlowLogRequest", {"log_status", "run_id"}),
+        ("UpdateTraceRequest", {"log_status"}),
+        ("AgentKernelRequest", {"tools", "max_iterations"}),
+        ("AgentsCallStreamRequest", {"messages", "agent", "stream"}),
+        ("EvaluationRunResponse", {"id", "status"}),
+    ],
+)
+def test_newer_sdk_fields_exist(model: str, fields: set[str]) -> None:
+    cls = getattr(types, model)
+    names = {info.alias or name for name, info in cls.model_fields.items()}
+    assert fields <= names, fields - names
+
+
+def test_deepseek_is_a_provider() -> None:
+    kernel = types.PromptKernelRequest(model="deepseek-chat", provider="deepseek")
+    assert kernel.to_wire()["provider"] == "deepseek"
+
+
 def test_every_schema_has_a_model() -> None:
-    spec = json.loads(SPEC.read_text())
+    spec = load_contract()
     missing = [raw for raw in spec["components"]["schemas"] if class_name(raw) not in types.__all__]
     assert missing == []
 
