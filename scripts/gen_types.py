@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "humanloop_core" / "types" / "_models.py"
 V5_SPEC = ROOT / "spec" / "humanloop-openapi-v5.json"
 SDK_OVERLAY = ROOT / "spec" / "humanloop-sdk-0.8.38.json"
+# Hand-written: what this project accepts beyond both (a version_id on retrieve-by-path, ...).
+EXTENSIONS = ROOT / "spec" / "humanloop-core-extensions.json"
 
 
 def merge(v5: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
@@ -83,8 +85,15 @@ def _shape(schema: dict[str, Any]) -> Any:
 
 
 def load_contract() -> dict[str, Any]:
-    """The whole wire contract: v5 description + official SDK overlay."""
-    return merge(json.loads(V5_SPEC.read_text()), json.loads(SDK_OVERLAY.read_text()))
+    """The whole wire contract: v5 description + official SDK overlay + this project's
+    extensions (query parameters added to an operation the SDK defines)."""
+    spec = merge(json.loads(V5_SPEC.read_text()), json.loads(SDK_OVERLAY.read_text()))
+    extensions = json.loads(EXTENSIONS.read_text())
+    spec = merge(spec, extensions)
+    for path, methods in extensions.get("x-query-parameters", {}).items():
+        for method, params in methods.items():
+            spec["paths"][path][method].setdefault("parameters", []).extend(params)
+    return spec
 
 
 # Schemas whose spec names are implementation paths get readable names.
