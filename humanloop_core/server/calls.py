@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +47,8 @@ def prepare(store: Store, request: t.PromptCallRequest, version_id: str | None,
     if request.trace_parent_id and store.get_log(request.trace_parent_id) is None:
         raise ApiProblem(404, f"trace parent log not found: {request.trace_parent_id!r}")
     kernel = version["kernel"]
-    messages = render_messages(kernel.get("template"), request.inputs)
+    messages = render_messages(kernel.get("template"), request.inputs, kernel.get("template_language"),
+                               _snippets(store, kernel))
     messages += [m.to_wire() for m in request.messages or []]
     keys = request.provider_api_keys.to_wire() if request.provider_api_keys else {}
     provider = kernel.get("provider") or "openai"
@@ -63,6 +64,22 @@ def prepare(store: Store, request: t.PromptCallRequest, version_id: str | None,
     provider_request.logprobs = request.logprobs
     provider_request.suffix = request.suffix
     return CallPlan(request, file, version, messages, provider_request)
+
+
+def _snippets(store: Store, kernel: dict[str, Any]) -> Callable[[str, str], str | None]:
+    """The template tools a ``{{ name(key) }}`` can reach: a tool linked to the prompt by
+    that name, else the tool file at path ``name``; its current version's
+    ``setup_values[key]`` is the text inserted."""
+    def lookup(name: str, key: str) -> str | None:
+        candidates = [store.get_file(i) for i in kernel.get("linked_tools") or []]
+        file = next((f for f in candidates if f and f["type"] == "tool" and f["path"].rsplit("/", 1)[-1] == name),
+                    None) or store.get_file_by_path(name)
+        if file is None or file["type"] != "tool":
+            return None
+        value = (files.resolve_version(store, file)["kernel"].get("setup_values") or {}).get(key)
+        return None if value is None else value if isinstance(value, str) else json.dumps(value)
+
+    return lookup
 
 
 def _log_body(plan: CallPlan, completion: Completion | None, error: str | None) -> dict[str, Any]:

@@ -216,7 +216,7 @@ def file_response(store: Store, kind: FileKind, file: Row, version: Row) -> dict
         body["version_logs_count"] = counts.get(version["id"], 0)
         body["total_logs_count"] = sum(counts.values())
     if kind.type == "prompt":
-        body["inputs"] = [{"name": n} for n in template_variables(kernel.get("template"))]
+        body["inputs"] = [{"name": n} for n in template_variables(kernel.get("template"), kernel.get("template_language"))]
         body["linked_tools"] = linked_tools(store, kernel)
     elif kind.type in ("tool", "evaluator"):
         body["inputs"] = _tool_inputs(kernel) if kind.type == "tool" else []
