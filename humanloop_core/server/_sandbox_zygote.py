@@ -19,7 +19,7 @@ refuses files, sockets, processes, signals, ctypes and imports of modules not lo
 step 1, stdout captured. A wall clock per child is kept here: past it the child is killed.
 
 Protocol on stdin/stdout: frames of a 4-byte big-endian length and a JSON object.
-In: ``{"id", "code", "entry", "args", "timeout", "memory"}``. Out: ``{"id", "ok", "value"
+In: ``{"id", "code", "entry", "args", "kwargs", "timeout", "memory"}``. Out: ``{"id", "ok", "value"
 | "error", "kind", "stdout", "duration"}``; kinds: ``ok``, ``error``, ``timeout``,
 ``memory``, ``crash``, ``invalid``.
 """
@@ -164,7 +164,7 @@ def _run_job(job: dict[str, Any], result_fd: int) -> None:
     try:
         namespace: dict[str, Any] = {"__name__": "__sandbox__", "__builtins__": __builtins__}
         exec(compile(job["code"], "<code>", "exec"), namespace)
-        value = _entry_point(namespace, job.get("entry"))(*job["args"])
+        value = _entry_point(namespace, job.get("entry"))(*job["args"], **job.get("kwargs", {}))
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as exc:

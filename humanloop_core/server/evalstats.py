@@ -4,14 +4,16 @@ The shape of each evaluator's stats follows its declared ``return_type`` (boolea
 false counts; number: mean, sum, std and percentiles; select/multi_select: counts per
 option; text: counts only), so an evaluator whose every judgment failed still reports the
 right kind of stats. A run's *score* for an evaluator (used by the report and the change
-against the previous run) is the mean for numbers and the share of true judgments among
-all its judgments, errors included, for booleans: a broken judge cannot look good.
+against the previous run) is the client runner's (``humanloop_core.evals._summary.score``),
+so the server's report and the client's summary agree.
 """
 
 from __future__ import annotations
 
 import statistics
 from typing import Any
+
+from humanloop_core.evals._summary import format_change, format_score, score
 
 from . import evaluations, judging, runs
 from .store import Row, Store
@@ -43,14 +45,6 @@ def evaluator_stats(version_id: str, return_type: str, judgments: list[Row]) -> 
     return stats
 
 
-def score(stats: dict[str, Any]) -> float | None:
-    """One number per evaluator and run: mean, or the share of true judgments."""
-    if "num_true" in stats:
-        return stats["num_true"] / stats["total_logs"] if stats["total_logs"] else None
-    mean = stats.get("mean")
-    return float(mean) if mean is not None else None
-
-
 def _run_stats(store: Store, evaluation: Row, run: Row, evaluators: list[tuple[Row, str, str]]) -> dict[str, Any]:
     links = store.run_log_links(run["id"])
     judged = [j for link in links for j in store.child_logs("parent_id", link["log_id"])]
@@ -71,18 +65,13 @@ def _evaluators(store: Store, evaluation: Row) -> list[tuple[Row, str, str]]:
     return found
 
 
-def _format(value: float | None, return_type: str) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.1%}" if return_type == "boolean" else f"{value:.2f}"
-
-
 def report(evaluation: Row, run_stats: list[dict[str, Any]], evaluators: list[tuple[Row, str, str]]) -> str:
     """A plain-text table of the newest run: per evaluator its score and the change since
     the run before it."""
     if not run_stats:
         return f"Evaluation {evaluation['id']}: no runs yet.\n"
-    latest, previous = run_stats[0], run_stats[1] if len(run_stats) > 1 else None
+    latest = run_stats[0]
+    previous = next((s for s in run_stats[1:] if s["status"] == "completed"), None)
     lines = [f"Evaluation {evaluation.get('name') or evaluation['id']}, run {latest['run_id']}"
              f" ({latest['status']}, {latest['num_logs']} logs)",
              f"{'evaluator':<40} {'score':>10} {'change':>10} {'errors':>7}"]
@@ -90,9 +79,8 @@ def report(evaluation: Row, run_stats: list[dict[str, Any]], evaluators: list[tu
         now_score = score(stats)
         before = score(next((s for s in previous["evaluator_stats"] if s["evaluator_version_id"] == version_id),
                             {})) if previous else None
-        change = "-" if now_score is None or before is None else \
-            (f"{now_score - before:+.1%}" if return_type == "boolean" else f"{now_score - before:+.2f}")
-        lines.append(f"{file['path'][-40:]:<40} {_format(now_score, return_type):>10} {change:>10}"
+        change = format_change(now_score, before, return_type)
+        lines.append(f"{file['path'][-40:]:<40} {format_score(now_score, return_type):>10} {change:>10}"
                      f" {stats['num_errors']:>7}")
     return "\n".join(lines) + "\n"
 

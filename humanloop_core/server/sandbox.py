@@ -99,10 +99,10 @@ class Sandbox:
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self.isolation: dict[str, Any] = {}
 
-    async def run(self, code: str, args: list[Any], *, entry: str | None = None,
-                  timeout: float | None = None) -> SandboxResult:
+    async def run(self, code: str, args: list[Any], *, kwargs: dict[str, Any] | None = None,
+                  entry: str | None = None, timeout: float | None = None) -> SandboxResult:
         """Define ``code``, call its function ``entry`` (default: the last one it defines)
-        with ``args`` (JSON values) and return how that went. Raises :class:`SandboxError`
+        with ``args`` and ``kwargs`` (JSON values) and return how that went. Raises :class:`SandboxError`
         only when the sandbox itself failed."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._concurrency)
@@ -113,6 +113,7 @@ class Sandbox:
             future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             self._pending[job_id] = future
             frame = json.dumps({"id": job_id, "code": code, "entry": entry, "args": args,
+                                "kwargs": kwargs or {},
                                 "timeout": limit, "memory": self.memory_mb << 20},
                                separators=(",", ":"), default=str).encode()
             try:
