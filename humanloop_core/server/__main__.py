@@ -23,7 +23,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--db", default=None,
-                        help="SQLite file (default: in the user data directory); ':memory:' for a throwaway one")
+                        help="SQLite file (default: in the user data directory), ':memory:' for a throwaway one, "
+                             "or a postgresql:// URL (needs the `postgres` extra)")
     parser.add_argument("--api-key", default=None,
                         help="key clients send as X-API-KEY (default: $HUMANLOOP_API_KEY, else generated; "
                              "prefer the variable: arguments show in the process list)")
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     from . import create_app, generate_api_key
-    from .store import SqliteStore
+    from .store import open_store
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     api_key = args.api_key or os.environ.get("HUMANLOOP_API_KEY")
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         prices.table(args.prices)  # a broken file fails now, not on the first call
         os.environ[prices.ENV] = args.prices
     db = args.db or default_db()
-    store = SqliteStore(db)
+    store = open_store(db)
     app = create_app(store, api_key, mock_chunk_delay=args.mock_chunk_delay)
     print(f"Humanloop v5 API on http://{args.host}:{args.port}/v5 (db: {db})", file=sys.stderr, flush=True)
     try:

@@ -40,6 +40,15 @@ def upsert(store: Store, request: t.DatasetRequest, version_id: str | None,
            environment: str | None) -> tuple[Row, Row]:
     """Apply ``action`` (set, add, remove) to the base version and store the result."""
     file = files.create_or_get(store, DATASET, request.path, request.id)
+    # The base is read and the new version written in one transaction that holds the file:
+    # two concurrent adds on any replicas apply one after the other, and neither is lost.
+    with store.transaction(lock_file=file["id"]):
+        version = _apply(store, file, request, version_id, environment)
+    return store.get_file(file["id"]) or file, version
+
+
+def _apply(store: Store, file: Row, request: t.DatasetRequest, version_id: str | None,
+           environment: str | None) -> Row:
     base: list[dict[str, Any]] = []
     if store.list_versions(file["id"]) and request.action != "set":
         base_version = files.resolve_version(store, file, version_id, environment)
@@ -63,7 +72,7 @@ def upsert(store: Store, request: t.DatasetRequest, version_id: str | None,
                             explicit=True, **files.version_labels(request))
     if with_ids and store.list_datapoints(version["id"], 1, 0)[1] == 0:
         store.put_datapoints(version["id"], with_ids)
-    return store.get_file(file["id"]) or file, version
+    return version
 
 
 def datapoints_page(store: Store, version: Row, page: int, size: int) -> tuple[list[dict[str, Any]], int]:

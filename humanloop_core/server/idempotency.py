@@ -2,18 +2,30 @@
 
 Clients send one key for all attempts of a POST. When a response was lost (a reset
 connection, a timeout) the retry carries the same key; the server replays the stored
-answer instead of writing a second log. Only complete (non-streamed) answers below 500
-are kept: a 5xx means nothing was applied, and a stream can't be replayed.
+answer instead of writing a second log.
+
+The key is reserved in the store before the request runs (a unique key, so it holds across
+threads, processes and replicas). A second request with the key waits for the first one's
+answer. The request's first write marks the key as applied in the same transaction, so a
+crash between that write and the stored answer can not lead a retry to write again: the
+retry is told what was written. A reservation whose request never wrote anything is taken
+over by a retry once its lease (``store.IDEMPOTENCY_LEASE``) runs out (its server died).
+Only complete (non-streamed) answers below 500 are kept: on a 5xx (the provider failed, say)
+and after a stream, the key is released and a retry runs again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
+from datetime import datetime, timezone
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .store import Store
+from .store import IDEMPOTENCY_LEASE, Row, Store
+from .store.base import PENDING, applying
 
 HEADER = b"idempotency-key"
 _MAX_KEY = 255
@@ -54,17 +66,38 @@ class IdempotencyMiddleware:
             return
         fingerprint = hashlib.sha256(
             b"\n".join([scope["path"].encode(), scope.get("query_string", b""), body])).hexdigest()
-        stored = self.store.get_replay(key)
+        owner = uuid.uuid4().hex
+        stored = await self._reserve(key, fingerprint, owner)
         if stored is not None:
             await self._replay(stored, fingerprint, send)
             return
-        await self._run_and_keep(scope, body, receive, send, key, fingerprint)
+        with applying(key, owner):
+            await self._run_and_keep(scope, body, receive, send, key, owner)
 
-    async def _replay(self, stored: dict, fingerprint: str, send: Send) -> None:
+    async def _reserve(self, key: str, fingerprint: str, owner: str) -> Row | None:
+        """None once ``owner`` holds the key; else the answer (or the state) to give."""
+        delay = 0.005
+        while True:
+            stored = await anyio.to_thread.run_sync(self.store.reserve_replay, key, fingerprint, owner)
+            if stored is None or stored["status"] != PENDING or stored["fingerprint"] != fingerprint:
+                return stored
+            if stored.get("applied") is not None and _lease_over(stored):
+                return stored  # applied, then its server stopped before the answer was kept
+            # The first request is still running: its answer is this one's too.
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    async def _replay(self, stored: Row, fingerprint: str, send: Send) -> None:
         if stored["fingerprint"] != fingerprint:
             status, content_type = 409, b"application/json"
             body = json.dumps({"detail": "this Idempotency-Key was already used for a different "
                                          "request: send a new key for a new request"}).encode()
+        elif stored["status"] == PENDING:
+            status, content_type = 409, b"application/json"
+            written = f" (it wrote {stored['applied']})" if stored["applied"] else ""
+            body = json.dumps({"detail": f"the request with this Idempotency-Key was applied{written} "
+                                         "but its server stopped before keeping the answer: read the "
+                                         "result back, or send a new key to repeat it"}).encode()
         else:
             status, content_type, body = stored["status"], stored["content_type"].encode(), stored["body"]
         await send({"type": "http.response.start", "status": status,
@@ -73,7 +106,7 @@ class IdempotencyMiddleware:
         await send({"type": "http.response.body", "body": body})
 
     async def _run_and_keep(self, scope: Scope, body: bytes, receive: Receive, send: Send,
-                            key: str, fingerprint: str) -> None:
+                            key: str, owner: str) -> None:
         delivered = False
 
         async def replay_receive() -> Message:
@@ -96,15 +129,26 @@ class IdempotencyMiddleware:
             else:
                 held.append(message)
 
-        await self.app(scope, replay_receive, hold)
-        if passthrough or not held:
-            return
-        start = held[0]
-        if start["type"] == "http.response.start" and start["status"] < 500:
+        try:
+            await self.app(scope, replay_receive, hold)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self.store.release_replay, key, owner)
+            raise
+        start = held[0] if held else None
+        if passthrough or start is None or start["type"] != "http.response.start" or start["status"] >= 500:
+            await anyio.to_thread.run_sync(self.store.release_replay, key, owner)
+        else:
             headers = dict(start.get("headers", []))
             payload = b"".join(m.get("body", b"") for m in held[1:])
             # Kept before the answer leaves, so a retry racing a lost response finds it.
-            self.store.put_replay(key, fingerprint, start["status"],
-                                  headers.get(b"content-type", b"application/json").decode("latin-1"), payload)
+            await anyio.to_thread.run_sync(
+                self.store.complete_replay, key, owner, start["status"],
+                headers.get(b"content-type", b"application/json").decode("latin-1"), payload)
         for message in held:
             await send(message)
+
+
+def _lease_over(stored: Row) -> bool:
+    reserved = datetime.fromisoformat(stored["created_at"])
+    return datetime.now(timezone.utc) - reserved > IDEMPOTENCY_LEASE

@@ -14,7 +14,7 @@ import uvicorn
 from .app import API_PREFIX, create_app
 from .providers import ProviderRegistry
 from .sandbox import Sandbox
-from .store import SqliteStore, Store
+from .store import Store, open_store
 
 
 def generate_api_key() -> str:
@@ -25,7 +25,8 @@ class LocalServer:
     """A running server on a free loopback port, stopped on exit.
 
     Args:
-        db: SQLite file path, or ``":memory:"`` for a throwaway database.
+        db: SQLite file path, ``":memory:"`` for a throwaway database, or a
+            ``postgresql://`` URL.
         api_key: Key clients must send; a random one when omitted.
         mock_chunk_delay: Seconds the mock provider waits before each streamed chunk.
         host: Interface to bind; loopback by default.
@@ -81,7 +82,7 @@ class LocalServer:
     def start(self) -> LocalServer:
         if self._thread is not None:
             raise RuntimeError("LocalServer already started")
-        self._store = self._given_store or SqliteStore(self._db)
+        self._store = self._given_store or open_store(self._db)
         app = create_app(self._store, self._api_key, self._providers, self._mock_chunk_delay,
                          self._sandbox)
         # Bind first so the port is known (and reserved) before the thread starts.

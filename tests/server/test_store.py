@@ -11,6 +11,7 @@ import pytest
 
 from humanloop_core.server import store as store_module
 from humanloop_core.server.store import SqliteStore
+from humanloop_core.server.store import base as store_base
 
 
 def test_concurrent_creators_of_one_path_share_one_file_and_version(tmp_path: Path) -> None:
@@ -50,7 +51,7 @@ def test_concurrent_log_writes_all_land_and_survive_reopen(tmp_path: Path) -> No
 def test_replays_are_pruned_after_retention(monkeypatch: pytest.MonkeyPatch) -> None:
     db = SqliteStore()
     db.put_replay("old", "f", 200, "application/json", b"{}")
-    monkeypatch.setattr(store_module, "REPLAY_RETENTION", timedelta(seconds=-1))
-    monkeypatch.setattr(store_module, "REPLAY_PRUNE_EVERY", 1)
+    monkeypatch.setattr(store_base, "REPLAY_RETENTION", timedelta(seconds=-1))
+    monkeypatch.setattr(store_base, "REPLAY_PRUNE_EVERY", 1)
     db.put_replay("new", "f", 200, "application/json", b"{}")
     assert db.get_replay("old") is None
