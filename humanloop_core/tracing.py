@@ -2,8 +2,7 @@
 
 Every API call gets one CLIENT span, started in the caller's context (so it nests under
 whatever span is current) and never left attached. ``prompts.call``, streamed or not, is
-a GenAI inference span named ``chat {model}`` (``chat`` while the model is unknown: a
-stored prompt called by streaming, whose items do not name it) carrying
+a GenAI inference span named ``chat {model}`` carrying
 ``gen_ai.operation.name``, ``gen_ai.provider.name``, ``gen_ai.request.*``,
 ``gen_ai.response.*``, ``gen_ai.usage.*``, ``server.*`` and ``gen_ai.prompt.name`` (the
 prompt's path), and records the ``gen_ai.client.operation.duration``,
@@ -22,7 +21,19 @@ Choices where the conventions leave room:
   A retried call that then succeeds is not an error (``http.request.resend_count`` says
   how many times it was resent).
 - A stream that ends before a sample reports its finish reason (closed, broken off,
-  collected, failed) reports ``error`` for that sample.
+  collected, failed) reports ``error`` for that sample, and the span ends with an ERROR
+  status (``error.type`` the exception's, else ``incomplete_stream``).
+- A stored prompt called by streaming (no kernel sent): the v5 stream items do not name
+  the model, so the span is renamed ``chat {model}`` from the ``model``/``provider``
+  fields this project's server adds to its items (a server without them leaves ``chat``
+  and provider ``humanloop``). With a kernel sent, ``gen_ai.response.model`` of a stream
+  is the kernel's model, which is what Humanloop runs.
+- The call's span is current while each attempt is sent, so HTTP instrumentation
+  (``opentelemetry-instrumentation-httpx``) nests under it: app > ``chat {model}`` >
+  HTTP client span > the server's span. It is never left attached.
+- Metrics carry the refined attributes (request and response model, provider) from the
+  first chunk or the response on, so one model's calls, plain or streamed, with or
+  without a kernel, share one attribute set.
 
 Other ``humanloop.`` attributes: ``humanloop.log.id``, ``humanloop.prompt.id``,
 ``humanloop.environment``, ``humanloop.trace.id``, ``humanloop.cost`` (sum of prompt and

@@ -89,3 +89,5 @@ METRIC_KEYS: Final = (
 
 # A finish reason for a choice whose stream ended before the model said why.
 CUT_FINISH_REASON: Final = "error"
+# error.type of a stream that ended before every sample reported a finish reason.
+CUT_ERROR_TYPE: Final = "incomplete_stream"

@@ -83,6 +83,10 @@ class StreamState:
     def usage(self) -> Attributes:
         return usage_attrs([self.input_tokens], [c.output_tokens for c in self.choices.values()])
 
+    def cut(self) -> bool:
+        """Whether some sample (or the whole stream, when nothing came) never finished."""
+        return not self.choices or any(not c.finish_reason for c in self.choices.values())
+
     def finish_reasons(self, cut: bool) -> list[str]:
         if not self.choices:
             return [n.CUT_FINISH_REASON] if cut else []

@@ -14,6 +14,7 @@ import os
 import time
 import weakref
 from collections.abc import Callable, MutableMapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 import httpx
@@ -48,6 +49,7 @@ except ImportError:  # pragma: no cover - older/newer API layouts
 _NOOP_TRACER_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
 _SUPPRESS_KEY = getattr(otel_context, "_SUPPRESS_INSTRUMENTATION_KEY", "suppress_instrumentation")
 _NOOP_TRACER = trace.NoOpTracer()
+_NOTHING_CURRENT: AbstractContextManager[object] = nullcontext()
 _UNKNOWN = object()
 # With these set, the API builds a provider on first use: then always ask it, never shortcut.
 _PROVIDER_ENV = ("OTEL_PYTHON_TRACER_PROVIDER", "OTEL_PYTHON_METER_PROVIDER")
@@ -105,6 +107,10 @@ class Invocation:
         except Exception:
             logger.debug("trace context injection failed", exc_info=True)
 
+    def sending(self) -> AbstractContextManager[object]:
+        """Context in which one attempt is sent: the call's span is current there."""
+        return _NOTHING_CURRENT
+
     def succeed(self, result: Any, status_code: int | None = None) -> None:
         """A plain call returned ``result`` (with HTTP ``status_code``, when the caller passes it)."""
 
@@ -120,6 +126,31 @@ class Invocation:
 
 NOOP = Invocation()
 SUPPRESSED = Invocation(suppressed=True)
+
+
+class _Current:
+    """Makes a call's span the current one while an attempt is sent, so a span the HTTP
+    layer starts (httpx instrumentation) is its child and carries the trace onward."""
+
+    __slots__ = ("_call", "_token")
+
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+        self._token: object = None
+
+    def __enter__(self) -> None:
+        try:
+            self._token = otel_context.attach(self._call.context())
+        except Exception:
+            logger.debug("making the call's span current failed", exc_info=True)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            try:
+                otel_context.detach(self._token)  # type: ignore[arg-type]
+            except Exception:
+                logger.debug("restoring the context failed", exc_info=True)
+            self._token = None
 
 
 class _Instruments:
@@ -208,6 +239,8 @@ def _end_abandoned(span: trace.Span) -> None:
     """Finalizer for a stream dropped without end(): the span still ends, marked cut."""
     try:
         span.set_attribute(n.RESPONSE_FINISH_REASONS, [n.CUT_FINISH_REASON])
+        span.set_attribute(n.ERROR_TYPE, n.CUT_ERROR_TYPE)
+        span.set_status(Status(StatusCode.ERROR, "the stream was dropped before it ended"))
         span.end()
     except Exception:
         logger.debug("ending an abandoned stream span failed", exc_info=True)
@@ -218,7 +251,8 @@ class _Call(Invocation):
 
     __slots__ = (
         "_span", "_ctx", "_t0", "_attempts", "_chat", "_recording", "_capture", "_kernel_sent",
-        "_metric_attrs", "_instruments", "_stream", "_ttfc", "_done", "_finalizer", "__weakref__",
+        "_metric_attrs", "_instruments", "_stream", "_ttfc", "_done", "_finalizer", "_kernel_model",
+        "__weakref__",
     )
 
     def __init__(self, op: Any, url: httpx.URL, tracer: trace.Tracer, instruments: _Instruments | None):
@@ -232,6 +266,7 @@ class _Call(Invocation):
         self._chat = op.name in n.CHAT_OPERATIONS
         prompt = kernel(op.json) if self._chat else None
         self._kernel_sent = prompt is not None
+        self._kernel_model = field(prompt, "model") if prompt is not None else None
         name, attrs = _start_attrs(op, url, prompt, self._chat)
         self._span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
         self._recording = self._span.is_recording()
@@ -259,12 +294,19 @@ class _Call(Invocation):
         else:
             self._span.set_attributes({n.URL_FULL: safe_url(url), n.HL_OPERATION: op.name})
 
+    def context(self) -> otel_context.Context:
+        """The caller's context with this call's span current."""
+        if self._ctx is None:
+            self._ctx = trace.set_span_in_context(self._span)
+        return self._ctx
+
     @_guarded
     def inject(self, headers: MutableMapping[str, str]) -> None:
         self._attempts += 1
-        if self._ctx is None:
-            self._ctx = trace.set_span_in_context(self._span)
-        propagate.inject(headers, context=self._ctx)
+        propagate.inject(headers, context=self.context())
+
+    def sending(self) -> AbstractContextManager[object]:
+        return _Current(self)
 
     @_guarded
     def succeed(self, result: Any, status_code: int | None = None) -> None:
@@ -317,6 +359,7 @@ class _Call(Invocation):
             return
         if self._ttfc is None:
             self._ttfc = time.perf_counter() - self._t0
+            self._learn_model(item)
             if self._recording:
                 self._span.set_attribute(n.RESPONSE_TIME_TO_FIRST_CHUNK, self._ttfc)
             if self._instruments is not None:
@@ -324,10 +367,43 @@ class _Call(Invocation):
         if self._stream is not None:
             self._stream.add(item)
 
+    def _learn_model(self, item: Any) -> None:
+        """What the first stream item says of the model (this project's server adds
+        ``model`` and ``provider`` to its items; the v5 schema has no such fields), else,
+        when a kernel was sent, the kernel's model: Humanloop runs exactly that one."""
+        model = getattr(item, "model", None) or self._kernel_model
+        if not model:
+            return
+        provider = None if self._kernel_sent else provider_name(getattr(item, "provider", None))
+        attrs: Attributes = {n.RESPONSE_MODEL: str(model)}
+        if not self._kernel_sent:
+            attrs[n.REQUEST_MODEL] = str(model)
+            if provider:
+                attrs[n.PROVIDER_NAME] = provider
+        if self._metric_attrs is not None:
+            self._metric_attrs = {**self._metric_attrs, **attrs}
+        if self._recording:
+            self._span.set_attributes(attrs)
+            if not self._kernel_sent:
+                self._span.update_name(f"{n.CHAT} {model}")
+
     @_guarded
     def end(self) -> None:
-        if not self._done:
+        if self._done:
+            return
+        state = self._stream
+        if state is not None and state.cut():
+            # Ended before every sample finished (closed, broken off, collected): the
+            # call did not complete, which is an error for the span and the metrics.
+            self._finish(self._cut_result, n.CUT_ERROR_TYPE)
+        else:
             self._finish(self._stream_result, None)
+
+    def _cut_result(self) -> Attributes:
+        if self._recording:
+            self._span.set_attribute(n.ERROR_TYPE, n.CUT_ERROR_TYPE)
+            self._span.set_status(Status(StatusCode.ERROR, "the stream ended before the response was complete"))
+        return self._stream_result()
 
     @_guarded
     def fail(self, exc: BaseException) -> None:

@@ -303,7 +303,8 @@ class SyncTransport(_BaseTransport[httpx.Client]):
             started = time.perf_counter()
             outcome: httpx.Response | Exception
             try:
-                response = self._client.send(request, stream=stream)
+                with invocation.sending():
+                    response = self._client.send(request, stream=stream)
                 self._log_response(response, started)
                 if response.is_success:
                     return response, _first_bytes(response) if stream else None
@@ -380,7 +381,8 @@ class AsyncTransport(_BaseTransport[httpx.AsyncClient]):
             started = time.perf_counter()
             outcome: httpx.Response | Exception
             try:
-                response = await self._client.send(request, stream=stream)
+                with invocation.sending():
+                    response = await self._client.send(request, stream=stream)
                 self._log_response(response, started)
                 if response.is_success:
                     return response, await _afirst_bytes(response) if stream else None

@@ -1,14 +1,18 @@
 """The telemetry hook the transport calls, as protocols, with a no-op stand-in.
 
 ``humanloop_core.tracing.Telemetry`` implements these; the transport only knows the shape.
-The contract: ``start()`` once per call; ``inject()`` on every attempt; then
+The contract: ``start()`` once per call; ``inject()`` on every attempt, and each attempt
+is sent inside ``sending()`` (the call's span is current there, so instrumentation of
+the HTTP layer nests under it); then
 ``succeed()`` or ``fail()`` for a plain call, ``chunk()`` per item and ``end()`` or
 ``fail()`` for a stream. Implementations never raise.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -19,6 +23,7 @@ if TYPE_CHECKING:
 
 class Invocation(Protocol):
     def inject(self, headers: dict[str, str]) -> None: ...
+    def sending(self) -> AbstractContextManager[object]: ...
     def succeed(self, result: Any, status_code: int | None = None) -> None: ...
     def chunk(self, item: Any) -> None: ...
     def fail(self, exc: BaseException) -> None: ...
@@ -29,11 +34,17 @@ class TelemetryHook(Protocol):
     def start(self, op: Operation[Any], url: httpx.URL) -> Invocation: ...
 
 
+_NOTHING_CURRENT: AbstractContextManager[object] = contextlib.nullcontext()  # reusable
+
+
 class NoopInvocation:
     __slots__ = ()
 
     def inject(self, headers: dict[str, str]) -> None:
         pass
+
+    def sending(self) -> AbstractContextManager[object]:
+        return _NOTHING_CURRENT
 
     def succeed(self, result: Any, status_code: int | None = None) -> None:
         pass

@@ -211,8 +211,12 @@ def _only_usage(chunk: Chunk) -> bool:
 
 
 def _event(plan: CallPlan, chunk: Chunk | None, error: str | None = None) -> bytes:
+    kernel = plan.version["kernel"]
+    # model/provider are not in the v5 stream schema (clients keep unknown fields): they let
+    # a client name what ran (span names, response_metadata) without asking for the version.
     item: dict[str, Any] = {"index": chunk.index if chunk else 0, "id": plan.log_id, "prompt_id": plan.file["id"],
-                            "version_id": plan.version["id"], "created_at": now()}
+                            "version_id": plan.version["id"], "created_at": now(),
+                            "model": kernel.get("model"), "provider": kernel.get("provider") or "openai"}
     if chunk is not None:
         message: dict[str, Any] = {"role": "assistant", "content": chunk.output}
         if chunk.tool_calls:

@@ -7,6 +7,7 @@ slept; telemetry calls are recorded by a fake hook.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -28,6 +29,9 @@ class RecordingInvocation:
     def inject(self, headers: dict[str, str]) -> None:
         headers["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
         self.log.append(("inject", None))
+
+    def sending(self) -> contextlib.AbstractContextManager[object]:
+        return contextlib.nullcontext()
 
     def succeed(self, result: Any, status_code: int | None = None) -> None:
         self.log.append(("succeed", result))
