@@ -19,7 +19,7 @@ import pytest
 from tests.benchmarks import __main__ as bench
 
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = ["bench_client", "bench_langchain", "bench_llama_index", "bench_tracing"]
+QUICK = ["bench_client", "bench_langchain", "bench_llama_index", "bench_tracing", "bench_decorators"]
 
 
 def _check_rows(rows: list[dict[str, Any]]) -> None:

@@ -119,8 +119,9 @@ class HumanloopSpanProcessor(SpanProcessor):
             self.dropped += 1
             return
         queue.append(span)
-        self._idle.clear()
-        if len(queue) >= self._max_batch:
+        if self._idle.is_set():  # a plain read; clear() takes a lock, so only when needed
+            self._idle.clear()
+        if len(queue) == self._max_batch:  # crossing, not every span past it
             self._wake.set()
 
     # -- flushing and shutting down ----------------------------------------------------------
@@ -157,6 +158,7 @@ class HumanloopSpanProcessor(SpanProcessor):
     def _run(self) -> None:
         client = httpx.Client(timeout=self._timeout, transport=self._transport)
         batch: list[ReadableSpan] = []
+        body: bytes | None = None  # the batch encoded once, however often it is retried
         attempt = 0
         try:
             while not self._stop.is_set():
@@ -170,7 +172,9 @@ class HumanloopSpanProcessor(SpanProcessor):
                         if not self._queue:
                             self._idle.set()
                         continue
-                outcome = self._send(client, batch)
+                if body is None:
+                    body = self._encode(batch)
+                outcome = self._send(client, body) if body else "refused"
                 if outcome == "retry":
                     attempt += 1
                     # Waiting on _stop (not sleep) lets shutdown end a long backoff.
@@ -180,7 +184,7 @@ class HumanloopSpanProcessor(SpanProcessor):
                     self.rejected += len(batch)
                 else:
                     self.exported += len(batch)
-                batch, attempt = [], 0
+                batch, body, attempt = [], None, 0
                 if self._queue:
                     self._wake.set()
                 else:
@@ -196,16 +200,20 @@ class HumanloopSpanProcessor(SpanProcessor):
             batch.append(queue.popleft())
         return batch
 
-    def _send(self, client: httpx.Client, batch: list[ReadableSpan]) -> str:
+    @staticmethod
+    def _encode(batch: list[ReadableSpan]) -> bytes:
         try:
-            body = gzip.compress(json.dumps(encode(batch), separators=(",", ":")).encode(), 5)
+            return gzip.compress(json.dumps(encode(batch), separators=(",", ":")).encode(), 5)
+        except Exception:  # retrying cannot help a batch that does not encode
+            logger.debug("span export could not encode a batch", exc_info=True)
+            return b""
+
+    def _send(self, client: httpx.Client, body: bytes) -> str:
+        try:
             response = client.post(self._url, content=body, headers=self._headers)
         except httpx.HTTPError as exc:
             logger.debug("span export failed, will retry: %s", type(exc).__name__)
             return "retry"
-        except Exception:  # encoding trouble: retrying cannot help
-            logger.debug("span export could not encode a batch", exc_info=True)
-            return "refused"
         if response.status_code == 429 or response.status_code >= 500:
             return "retry"
         if response.status_code >= 400:

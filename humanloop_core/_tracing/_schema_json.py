@@ -64,7 +64,8 @@ def _optional(hint: Any) -> bool:
 
 def to_json(value: Any) -> str:
     """JSON for span attributes; what JSON cannot say is written as its repr."""
-    return json.dumps(value, default=_plain, ensure_ascii=False, separators=(",", ":"))
+    # One encoder built once: json.dumps with options builds a new one per call.
+    return _ENCODER.encode(value)
 
 
 def output_text(value: Any) -> str:
@@ -83,3 +84,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     return repr(value)
+
+
+_ENCODER = json.JSONEncoder(default=_plain, ensure_ascii=False, separators=(",", ":"))

@@ -31,6 +31,7 @@ MODULES = [
     "bench_langchain",
     "bench_llama_index",
     "bench_tracing",
+    "bench_decorators",
 ]
 PACKAGES = [
     "humanloop-core",
@@ -173,6 +174,11 @@ by repeat. Ratio = cost relative to the suite's first (baseline) row: time, memo
   text, deltas and token counts in its own wire format; best of 9 repeats.
 - tracing: the same canned bytes with tracing compiled out, with no OpenTelemetry SDK
   configured, with an SDK whose sampler drops everything, and with an in-memory exporter.
+- decorators: a small function undecorated, beside a bare SDK span, and under `@tool` with
+  no SDK, with an SDK span only, and with the Humanloop exporter to a closed port (server
+  down) and to a server in its own process (up); best of 7 repeats of 5,000 calls. Then
+  `ChatOpenAI.invoke` on canned bytes with no handler, `HumanloopCallbackHandler` and
+  LangSmith's `LangChainTracer` (both exporting to a closed port), best of 7 repeats.
 """
 
 

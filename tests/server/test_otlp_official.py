@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from humanloop_core.server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,12 +47,7 @@ def test_official_tool_and_prompt_decorators(local_server: LocalServer, unique_p
 
 
 def test_official_nested_flow_tool_prompt(local_server: LocalServer, unique_path: str) -> None:
-    try:
-        out = run(local_server, unique_path, "nested")
-    except AssertionError as exc:
-        if "log_status" in str(exc) and "Extra inputs are not permitted" in str(exc):
-            pytest.xfail("POST /flows/log does not accept log_status yet (issue 12, sdkapi)")
-        raise
+    out = run(local_server, unique_path, "nested")
     assert out == ["Fake answer to: sum? 5"]
     [flow] = logs_of(local_server, f"{unique_path}/agent")
     assert flow["body"]["trace_status"] == "complete" and flow["body"]["output"] == "Fake answer to: sum? 5"
