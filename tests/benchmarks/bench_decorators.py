@@ -109,7 +109,13 @@ def _chat_openai() -> Any:
     import httpx
     from langchain_openai import ChatOpenAI
 
-    from tests.benchmarks._canned import EVENTS, OPENAI_BASE, canned, openai_body, openai_stream_body
+    from tests.benchmarks._canned import (
+        EVENTS,
+        OPENAI_BASE,
+        canned,
+        openai_body,
+        openai_stream_body,
+    )
 
     http = httpx.Client(transport=canned(openai_body(), openai_stream_body(EVENTS)))
     return ChatOpenAI(model="gpt-4o-mini", api_key="sk-bench", base_url=OPENAI_BASE, http_client=http)
