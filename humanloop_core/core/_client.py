@@ -269,7 +269,7 @@ class SyncTransport(_BaseTransport[httpx.Client]):
             invocation.fail(exc)
             raise
         assert chunks is not None
-        return Stream(response, chunks, op.stream_item, invocation)
+        return Stream(response, chunks, op.stream_item, invocation, op.item_failure)
 
     def paginate(
         self,
@@ -351,7 +351,7 @@ class AsyncTransport(_BaseTransport[httpx.AsyncClient]):
             invocation.fail(exc)
             raise
         assert chunks is not None
-        return AsyncStream(response, chunks, op.stream_item, invocation)
+        return AsyncStream(response, chunks, op.stream_item, invocation, op.item_failure)
 
     async def paginate(
         self,

@@ -7,7 +7,7 @@ decision about *what* is sent lives once, outside both shells.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -31,6 +31,9 @@ class Operation(Generic[T]):
         options: The caller's per-request options.
         stream_item: When set, the response is a server-sent-event stream whose
             ``data`` payloads are parsed into this type and yielded one by one.
+        item_failure: For a stream whose items can report a failure (a prompt call's
+            chunk with ``error`` set): the failure's message, or ``None``. The stream
+            raises ``PromptCallError`` on one instead of ending as if complete.
     """
 
     name: str
@@ -41,3 +44,4 @@ class Operation(Generic[T]):
     json: Any = None
     options: RequestOptions | None = None
     stream_item: type[T] | None = None
+    item_failure: Callable[[Any], str | None] | None = None

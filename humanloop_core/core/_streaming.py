@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from types import TracebackType
 from typing import Any, Generic, NoReturn, TypeVar
 
@@ -43,12 +43,19 @@ class _Signal(enum.Enum):
 
 
 class _StreamState(Generic[T]):
-    __slots__ = ("response", "invocation", "item_type", "parse", "count", "finished")
+    __slots__ = (
+        "response", "invocation", "item_type", "parse", "count", "finished", "item_failure"
+    )
 
     def __init__(
-        self, response: httpx.Response, item_type: type[T], invocation: Invocation
+        self,
+        response: httpx.Response,
+        item_type: type[T],
+        invocation: Invocation,
+        item_failure: Callable[[Any], str | None] | None = None,
     ) -> None:
         self.response = response
+        self.item_failure = item_failure
         self.invocation = invocation
         self.item_type = item_type
         self.parse = parser_for(item_type)
@@ -68,11 +75,11 @@ class _StreamState(Generic[T]):
             item: T = self.parse(data)
         except ValidationError as exc:
             raise invalid_data(self.response, data, self.item_type, exc) from exc
-        # A prompt-call stream reports a provider failure as an item with ``error`` set;
-        # raising here keeps a failed stream from ending as if it were complete.
-        failed = getattr(item, "error", None)
+        # The operation says whether an item reports a failure (prompt calls do); raising
+        # here keeps a failed stream from ending as if it were complete.
+        failed = self.item_failure(item) if self.item_failure is not None else None
         if failed:
-            raise model_failure(self.response, data, str(failed), self.count)
+            raise model_failure(self.response, data, failed, self.count)
         self.count += 1
         self.invocation.chunk(item)
         return item
@@ -170,9 +177,10 @@ class Stream(Generic[T]):
         chunks: Iterator[bytes],
         item_type: type[T],
         invocation: Invocation,
+        item_failure: Callable[[Any], str | None] | None = None,
     ) -> None:
         self.response = response
-        self._state = _StreamState(response, item_type, invocation)
+        self._state = _StreamState(response, item_type, invocation, item_failure)
         self._iterator = _iterate(self._state, chunks)
 
     def __iter__(self) -> Iterator[T]:
@@ -224,9 +232,10 @@ class AsyncStream(Generic[T]):
         chunks: AsyncIterator[bytes],
         item_type: type[T],
         invocation: Invocation,
+        item_failure: Callable[[Any], str | None] | None = None,
     ) -> None:
         self.response = response
-        self._state = _StreamState(response, item_type, invocation)
+        self._state = _StreamState(response, item_type, invocation, item_failure)
         self._iterator = _aiterate(self._state, chunks)
 
     def __aiter__(self) -> AsyncIterator[T]:

@@ -1,23 +1,36 @@
 """Operations every file type (prompts, tools, datasets, evaluators, flows) shares, written once.
 
-A ``FileKind`` names the path prefix and the models of one file type; the pure builders
-below turn it and the arguments into an ``Operation``; ``SyncFileResource`` and
-``AsyncFileResource`` are the thin shells that send them.
+A ``FileKind`` names the path prefix and the models of one file type; each operation is one
+pure builder below (kind first, then the method's arguments) turning them into an
+``Operation``; ``SyncFileResource`` and ``AsyncFileResource`` are made from the builders by
+the shells of ``_shells`` (the kind comes from the resource's ``_kind``).
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from ..core._operation import Operation
 from ..core.errors import RequestValidationError
-from ._base import AsyncResource, SyncResource, body, path, query, rename, split
+from ._base import body, path, query, rename, split
+from ._shells import (
+    Pages,
+    _AsyncFileShell,
+    _FileShell,
+    async_file,
+    async_file_pages,
+    async_kind,
+    async_versions,
+    sync_file,
+    sync_file_pages,
+    sync_kind,
+    sync_versions,
+)
 
 if TYPE_CHECKING:
-    from ..core._pagination import AsyncPager, SyncPager
     from ..core.request_options import RequestOptions
     from ..types import FileEnvironmentResponse
     from ..types._base import RequestModel
@@ -51,19 +64,25 @@ def op(kind: FileKind[Any, Any], name: str, method: str, url: str, cast_to: Any,
                      params=params, json=json, options=options)
 
 
-def get_op(kind: FileKind[F, Any], id: str, version_id: str | None, environment: str | None,
-           options: RequestOptions | None) -> Operation[F]:
+def get_op(kind: FileKind[F, Any], id: str, *, version_id: str | None = None,
+           environment: str | None = None,
+           request_options: RequestOptions | None = None) -> Operation[F]:
+    """Retrieve the file with ``id``: a given version, the one deployed to
+    ``environment``, else the default deployed version."""
     params = {"version_id": version_id, "environment": environment}
-    return op(kind, "get", "GET", path(kind.prefix, id), kind.model, options, params)
+    return op(kind, "get", "GET", path(kind.prefix, id), kind.model, request_options, params)
 
 
-def list_op(kind: FileKind[Any, Any], args: Mapping[str, Any]) -> Callable[[int], Operation[Any]]:
-    """Page ``n`` of ``GET /<prefix>``; ``args`` are the list method's locals."""
-    params = query(args)
+def list_op(kind: FileKind[F, Any], *, page: int | None = None, size: int | None = None,
+            name: str | None = None, user_filter: str | None = None,
+            sort_by: str | None = None, order: str | None = None,
+            request_options: RequestOptions | None = None) -> Pages[F]:
+    """All files of this type, page by page as you iterate."""
+    params = query(locals())
+    params.pop("kind")
     params.pop("page", None)
-    options = args.get("request_options")
-    return lambda n: op(kind, "list", "GET", path(kind.prefix), kind.page, options,
-                        {**params, "page": n})
+    return Pages(lambda n: op(kind, "list", "GET", path(kind.prefix), kind.page,
+                              request_options, {**params, "page": n}), page, size)
 
 
 def upsert_op(kind: FileKind[F, Any], request: type[RequestModel], args: Mapping[str, Any],
@@ -85,192 +104,109 @@ def log_op(kind: FileKind[Any, Any], request: type[RequestModel], cast_to: type[
               args.get("request_options"), params, body(f"{kind.prefix}.log", request, fields))
 
 
-def delete_op(kind: FileKind[Any, Any], id: str, options: RequestOptions | None) -> Operation[None]:
-    return op(kind, "delete", "DELETE", path(kind.prefix, id), None, options)
+def delete_op(kind: FileKind[Any, Any], id: str, *,
+              request_options: RequestOptions | None = None) -> Operation[None]:
+    """Delete the file and all its versions."""
+    return op(kind, "delete", "DELETE", path(kind.prefix, id), None, request_options)
 
 
-def move_op(kind: FileKind[F, Any], args: Mapping[str, Any]) -> Operation[F]:
-    _, fields = split(args, ())
-    id = fields.pop("id")
+def move_op(kind: FileKind[F, Any], id: str, *, path: str | None = None,
+            name: str | None = None,
+            request_options: RequestOptions | None = None) -> Operation[F]:
+    """Move the file to ``path`` or rename it."""
+    fields = {k: v for k, v in (("path", path), ("name", name)) if v is not None}
     json = body(f"{kind.prefix}.move", kind.update, fields)
-    return op(kind, "move", "PATCH", path(kind.prefix, id), kind.model,
-              args.get("request_options"), None, json)
+    return op(kind, "move", "PATCH", _path(kind.prefix, id), kind.model, request_options,
+              None, json)
 
 
-def list_versions_op(kind: FileKind[Any, V], args: Mapping[str, Any]) -> Operation[V]:
-    params = query(args)
-    id = params.pop("id")
-    if not kind.aggregates and "evaluator_aggregates" in params:
+def list_versions_op(kind: FileKind[Any, V], id: str, *, status: str | None = None,
+                     evaluator_aggregates: bool | None = None,
+                     request_options: RequestOptions | None = None) -> Operation[V]:
+    """Every version of the file."""
+    if not kind.aggregates and evaluator_aggregates is not None:
         raise RequestValidationError(
             f"{kind.prefix}.list_versions: evaluator_aggregates is not a parameter of this "
             "endpoint; nothing was sent", fields=["evaluator_aggregates"])
+    params = {"status": status, "evaluator_aggregates": evaluator_aggregates}
     return op(kind, "list_versions", "GET", path(kind.prefix, id, "versions"), kind.versions,
-              args.get("request_options"), params)
+              request_options, {k: v for k, v in params.items() if v is not None})
 
 
-def update_version_op(kind: FileKind[F, Any], id: str, version_id: str, name: str | None,
-                      description: str | None, options: RequestOptions | None) -> Operation[F]:
-    """``PATCH /<prefix>/{id}/versions/{version_id}``: the version's name and description."""
+def update_version_op(kind: FileKind[F, Any], id: str, version_id: str, *,
+                      name: str | None = None, description: str | None = None,
+                      request_options: RequestOptions | None = None) -> Operation[F]:
+    """Name (unique per file) and/or describe one version."""
     json = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
     if not json:
         raise RequestValidationError(
             f"{kind.prefix}.update_version: give `name` and/or `description`; nothing was sent",
             fields=["name", "description"])
     return op(kind, "update_version", "PATCH", path(kind.prefix, id, "versions", version_id),
-              kind.model, options, None, json)
+              kind.model, request_options, None, json)
 
 
-def delete_version_op(kind: FileKind[Any, Any], id: str, version_id: str,
-                      options: RequestOptions | None) -> Operation[None]:
+def delete_version_op(kind: FileKind[Any, Any], id: str, version_id: str, *,
+                      request_options: RequestOptions | None = None) -> Operation[None]:
+    """Delete one version (not a deployed one, nor the file's last)."""
     return op(kind, "delete_version", "DELETE", path(kind.prefix, id, "versions", version_id),
-              None, options)
+              None, request_options)
 
 
-def set_deployment_op(kind: FileKind[F, Any], id: str, environment_id: str, version_id: str,
-                      options: RequestOptions | None) -> Operation[F]:
+def set_deployment_op(kind: FileKind[F, Any], id: str, environment_id: str, *,
+                      version_id: str,
+                      request_options: RequestOptions | None = None) -> Operation[F]:
+    """Deploy ``version_id`` to the environment."""
     url = path(kind.prefix, id, "environments", environment_id)
-    return op(kind, "set_deployment", "POST", url, kind.model, options, {"version_id": version_id})
+    return op(kind, "set_deployment", "POST", url, kind.model, request_options,
+              {"version_id": version_id})
 
 
-def remove_deployment_op(kind: FileKind[Any, Any], id: str, environment_id: str,
-                         options: RequestOptions | None) -> Operation[None]:
+def remove_deployment_op(kind: FileKind[Any, Any], id: str, environment_id: str, *,
+                         request_options: RequestOptions | None = None) -> Operation[None]:
+    """Remove whatever version is deployed to the environment."""
     url = path(kind.prefix, id, "environments", environment_id)
-    return op(kind, "remove_deployment", "DELETE", url, None, options)
+    return op(kind, "remove_deployment", "DELETE", url, None, request_options)
 
 
-def list_environments_op(kind: FileKind[Any, Any], id: str,
-                         options: RequestOptions | None) -> Operation[_Environments]:
+def list_environments_op(kind: FileKind[Any, Any], id: str, *,
+                         request_options: RequestOptions | None = None,
+                         ) -> Operation[_Environments]:
+    """The environments and the version deployed to each."""
     from ..types import FileEnvironmentResponse
 
     return op(kind, "list_environments", "GET", path(kind.prefix, id, "environments"),
-              builtins.list[FileEnvironmentResponse], options)
+              builtins.list[FileEnvironmentResponse], request_options)
 
 
-class SyncFileResource(SyncResource, Generic[F, V]):
+_path = path  # move_op's `path` argument shadows the helper
+
+
+class SyncFileResource(_FileShell[F, V]):
     """get, list, delete, move, versions and deployments of one file type."""
 
-    _kind: FileKind[F, V]
-
-    def get(self, id: str, *, version_id: str | None = None, environment: str | None = None,
-            request_options: RequestOptions | None = None) -> F:
-        """Retrieve the file with ``id``: a given version, the one deployed to
-        ``environment``, else the default deployed version."""
-        return self._transport.execute(get_op(self._kind, id, version_id, environment,
-                                              request_options))
-
-    def list(self, *, page: int | None = None, size: int | None = None, name: str | None = None,
-             user_filter: str | None = None, sort_by: str | None = None, order: str | None = None,
-             request_options: RequestOptions | None = None) -> SyncPager[F]:
-        """All files of this type, page by page as you iterate."""
-        return self._transport.paginate(list_op(self._kind, locals()), page, size)
-
-    def delete(self, id: str, *, request_options: RequestOptions | None = None) -> None:
-        """Delete the file and all its versions."""
-        self._transport.execute(delete_op(self._kind, id, request_options))
-
-    def move(self, id: str, *, path: str | None = None, name: str | None = None,
-             request_options: RequestOptions | None = None) -> F:
-        """Move the file to ``path`` or rename it."""
-        return self._transport.execute(move_op(self._kind, locals()))
-
-    def list_versions(self, id: str, *, status: str | None = None,
-                      evaluator_aggregates: bool | None = None,
-                      request_options: RequestOptions | None = None) -> V:
-        """Every version of the file."""
-        return self._transport.execute(list_versions_op(self._kind, locals()))
-
-    def update_version(self, id: str, version_id: str, *, name: str | None = None,
-                       description: str | None = None,
-                       request_options: RequestOptions | None = None) -> F:
-        """Name (unique per file) and/or describe one version."""
-        return self._transport.execute(update_version_op(self._kind, id, version_id, name,
-                                                         description, request_options))
-
-    def delete_version(self, id: str, version_id: str, *,
-                       request_options: RequestOptions | None = None) -> None:
-        """Delete one version (not a deployed one, nor the file's last)."""
-        self._transport.execute(delete_version_op(self._kind, id, version_id, request_options))
-
-    def set_deployment(self, id: str, environment_id: str, *, version_id: str,
-                       request_options: RequestOptions | None = None) -> F:
-        """Deploy ``version_id`` to the environment."""
-        return self._transport.execute(set_deployment_op(self._kind, id, environment_id,
-                                                         version_id, request_options))
-
-    def remove_deployment(self, id: str, environment_id: str, *,
-                          request_options: RequestOptions | None = None) -> None:
-        """Remove whatever version is deployed to the environment."""
-        self._transport.execute(remove_deployment_op(self._kind, id, environment_id,
-                                                     request_options))
-
-    def list_environments(self, id: str, *,
-                          request_options: RequestOptions | None = None) -> _Environments:
-        """The environments and the version deployed to each."""
-        return self._transport.execute(list_environments_op(self._kind, id, request_options))
+    get = sync_file(get_op)
+    list = sync_file_pages(list_op)
+    delete = sync_kind(delete_op)
+    move = sync_file(move_op)
+    list_versions = sync_versions(list_versions_op)
+    update_version = sync_file(update_version_op)
+    delete_version = sync_kind(delete_version_op)
+    set_deployment = sync_file(set_deployment_op)
+    remove_deployment = sync_kind(remove_deployment_op)
+    list_environments = sync_kind(list_environments_op)
 
 
-class AsyncFileResource(AsyncResource, Generic[F, V]):
+class AsyncFileResource(_AsyncFileShell[F, V]):
     """get, list, delete, move, versions and deployments of one file type."""
 
-    _kind: FileKind[F, V]
-
-    async def get(self, id: str, *, version_id: str | None = None,
-                  environment: str | None = None,
-                  request_options: RequestOptions | None = None) -> F:
-        """Retrieve the file with ``id``: a given version, the one deployed to
-        ``environment``, else the default deployed version."""
-        return await self._transport.execute(get_op(self._kind, id, version_id, environment,
-                                                    request_options))
-
-    async def list(self, *, page: int | None = None, size: int | None = None,
-                   name: str | None = None, user_filter: str | None = None,
-                   sort_by: str | None = None, order: str | None = None,
-                   request_options: RequestOptions | None = None) -> AsyncPager[F]:
-        """All files of this type, page by page as you iterate (``async for``)."""
-        return await self._transport.paginate(list_op(self._kind, locals()), page, size)
-
-    async def delete(self, id: str, *, request_options: RequestOptions | None = None) -> None:
-        """Delete the file and all its versions."""
-        await self._transport.execute(delete_op(self._kind, id, request_options))
-
-    async def move(self, id: str, *, path: str | None = None, name: str | None = None,
-                   request_options: RequestOptions | None = None) -> F:
-        """Move the file to ``path`` or rename it."""
-        return await self._transport.execute(move_op(self._kind, locals()))
-
-    async def list_versions(self, id: str, *, status: str | None = None,
-                            evaluator_aggregates: bool | None = None,
-                            request_options: RequestOptions | None = None) -> V:
-        """Every version of the file."""
-        return await self._transport.execute(list_versions_op(self._kind, locals()))
-
-    async def update_version(self, id: str, version_id: str, *, name: str | None = None,
-                             description: str | None = None,
-                             request_options: RequestOptions | None = None) -> F:
-        """Name (unique per file) and/or describe one version."""
-        return await self._transport.execute(update_version_op(
-            self._kind, id, version_id, name, description, request_options))
-
-    async def delete_version(self, id: str, version_id: str, *,
-                             request_options: RequestOptions | None = None) -> None:
-        """Delete one version (not a deployed one, nor the file's last)."""
-        await self._transport.execute(delete_version_op(self._kind, id, version_id,
-                                                        request_options))
-
-    async def set_deployment(self, id: str, environment_id: str, *, version_id: str,
-                             request_options: RequestOptions | None = None) -> F:
-        """Deploy ``version_id`` to the environment."""
-        return await self._transport.execute(set_deployment_op(self._kind, id, environment_id,
-                                                               version_id, request_options))
-
-    async def remove_deployment(self, id: str, environment_id: str, *,
-                                request_options: RequestOptions | None = None) -> None:
-        """Remove whatever version is deployed to the environment."""
-        await self._transport.execute(remove_deployment_op(self._kind, id, environment_id,
-                                                           request_options))
-
-    async def list_environments(self, id: str, *,
-                                request_options: RequestOptions | None = None) -> _Environments:
-        """The environments and the version deployed to each."""
-        return await self._transport.execute(list_environments_op(self._kind, id,
-                                                                  request_options))
+    get = async_file(get_op)
+    list = async_file_pages(list_op)
+    delete = async_kind(delete_op)
+    move = async_file(move_op)
+    list_versions = async_versions(list_versions_op)
+    update_version = async_file(update_version_op)
+    delete_version = async_kind(delete_version_op)
+    set_deployment = async_file(set_deployment_op)
+    remove_deployment = async_kind(remove_deployment_op)
+    list_environments = async_kind(list_environments_op)

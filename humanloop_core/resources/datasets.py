@@ -33,7 +33,8 @@ def _get(
     include_datapoints: bool | None = None, request_options: RequestOptions | None = None,
 ) -> Operation[DatasetResponse]:
     """Retrieve the dataset; ``include_datapoints`` adds the version's datapoints."""
-    op = get_op(KIND, id, version_id, environment, request_options)
+    op = get_op(KIND, id, version_id=version_id, environment=environment,
+                request_options=request_options)
     params = {**(op.params or {}), "include_datapoints": include_datapoints}
     return Operation(name=op.name, method=op.method, path=op.path, cast_to=op.cast_to,
                      params=params, options=op.options)

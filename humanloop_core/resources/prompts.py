@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
+
+from typing_extensions import Unpack
 
 from ..core._operation import Operation
 from ..types import (
@@ -24,11 +26,12 @@ from ..types import (
 )
 from ._base import body, path, rename, split
 from ._files import AsyncFileResource, FileKind, SyncFileResource, log_op, upsert_op
-from ._shells import async_call, async_stream, sync_call, sync_stream
+from ._shells import async_call, async_stream, listed_keywords, sync_call, sync_stream
 
 if TYPE_CHECKING:
     from ..core._streaming import AsyncStream, Stream
     from ..core.request_options import RequestOptions
+    from ..types import LogStatus
     from ._params import (
         Json,
         Message,
@@ -48,8 +51,50 @@ _QUERY = ("version_id", "environment")  # the rest of a call/log's arguments for
 _BODY_ENVIRONMENT = ("prompts_call_request_environment", "prompts_call_stream_request_environment")
 
 
+class CallArgs(TypedDict, total=False):
+    """The keyword arguments of ``prompts.call`` and ``prompts.call_stream``, written once."""
+
+    version_id: str | None
+    environment: str | None
+    path: str | None
+    id: str | None
+    prompt_id: str | None
+    messages: Messages | None
+    tool_choice: ToolChoiceArg | None
+    prompt: PromptKernelArg | str | None
+    inputs: Json | None
+    source: str | None
+    metadata: Json | None
+    start_time: datetime | None
+    end_time: datetime | None
+    log_status: LogStatus | None
+    source_datapoint_id: str | None
+    trace_parent_id: str | None
+    batch_id: str | None
+    user: str | None
+    prompts_call_request_environment: str | None
+    prompts_call_stream_request_environment: str | None
+    save: bool | None
+    log_id: str | None
+    provider_api_keys: ProviderApiKeysArg | None
+    num_samples: int | None
+    return_inputs: bool | None
+    logprobs: int | None
+    suffix: str | None
+    request_options: RequestOptions | None
+
+
+def _chunk_failure(chunk: Any) -> str | None:
+    """A prompt-call chunk reports a model failure in ``error`` (the log records it)."""
+    failed = getattr(chunk, "error", None)
+    return str(failed) if failed else None
+
+
 def call_op(args: Mapping[str, Any], stream: bool) -> Operation[Any]:
     """``POST /prompts/call``; with ``stream`` the reply is an SSE stream of chunks."""
+    unknown = sorted(set(args) - set(CallArgs.__annotations__) - {"stream"})
+    if unknown:  # what Python says of a misspelt keyword, as **kwargs cannot
+        raise TypeError(f"prompts.call() got an unexpected keyword argument {unknown[0]!r}")
     params, fields = split(args, _QUERY)
     rename(fields, "prompt_id", "id")
     for name in _BODY_ENVIRONMENT:
@@ -62,25 +107,13 @@ def call_op(args: Mapping[str, Any], stream: bool) -> Operation[Any]:
                      cast_to=PromptCallResponse, params=params,
                      json=body("prompts.call", PromptCallRequest, fields),
                      options=args.get("request_options"),
-                     stream_item=PromptCallStreamResponse if stream else None)
+                     stream_item=PromptCallStreamResponse if stream else None,
+                     item_failure=_chunk_failure if stream else None)
 
 
-def _call_stream(
-    *, version_id: str | None = None, environment: str | None = None,
-    path: str | None = None, id: str | None = None, prompt_id: str | None = None,
-    messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
-    prompt: PromptKernelArg | None = None, inputs: Json | None = None,
-    source: str | None = None, metadata: Json | None = None,
-    start_time: datetime | None = None, end_time: datetime | None = None,
-    source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-    batch_id: str | None = None, user: str | None = None,
-    prompts_call_stream_request_environment: str | None = None, save: bool | None = None,
-    provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
-    return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
-    request_options: RequestOptions | None = None,
-) -> Operation[PromptCallStreamResponse]:
+def _call_stream(**kwargs: Unpack[CallArgs]) -> Operation[PromptCallStreamResponse]:
     """``call(..., stream=True)``, under the official SDK's name."""
-    return call_op(locals(), stream=True)
+    return call_op(kwargs, stream=True)
 
 
 def _log(
@@ -156,65 +189,18 @@ class PromptsResource(SyncFileResource[PromptResponse, ListPrompts]):
     upsert = sync_call(_upsert)
 
     @overload
-    def call(
-        self, *, stream: Literal[False] = False, version_id: str | None = None,
-        environment: str | None = None, path: str | None = None, id: str | None = None,
-        prompt_id: str | None = None, messages: Messages | None = None,
-        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompts_call_request_environment: str | None = None, save: bool | None = None,
-        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
-        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> PromptCallResponse: ...
+    def call(self, *, stream: Literal[False] = False,
+             **kwargs: Unpack[CallArgs]) -> PromptCallResponse: ...
     @overload
-    def call(
-        self, *, stream: Literal[True], version_id: str | None = None,
-        environment: str | None = None, path: str | None = None, id: str | None = None,
-        prompt_id: str | None = None, messages: Messages | None = None,
-        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompts_call_request_environment: str | None = None, save: bool | None = None,
-        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
-        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> Stream[PromptCallStreamResponse]: ...
+    def call(self, *, stream: Literal[True],
+             **kwargs: Unpack[CallArgs]) -> Stream[PromptCallStreamResponse]: ...
     @overload
-    def call(
-        self, *, stream: bool, version_id: str | None = None, environment: str | None = None,
-        path: str | None = None, id: str | None = None, prompt_id: str | None = None,
-        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
-        prompt: PromptKernelArg | None = None, inputs: Json | None = None,
-        source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompts_call_request_environment: str | None = None, save: bool | None = None,
-        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
-        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> PromptCallResponse | Stream[PromptCallStreamResponse]: ...
+    def call(self, *, stream: bool,
+             **kwargs: Unpack[CallArgs]) -> PromptCallResponse | Stream[PromptCallStreamResponse]: ...
 
-    def call(
-        self, *, stream: bool = False, version_id: str | None = None,
-        environment: str | None = None, path: str | None = None, id: str | None = None,
-        prompt_id: str | None = None, messages: Messages | None = None,
-        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompts_call_request_environment: str | None = None, save: bool | None = None,
-        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
-        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> PromptCallResponse | Stream[PromptCallStreamResponse]:
+    @listed_keywords
+    def call(self, *, stream: bool = False,
+             **kwargs: Unpack[CallArgs]) -> PromptCallResponse | Stream[PromptCallStreamResponse]:
         """Call the prompt (by ``path``/``id``, a ``version_id`` or ``environment``, or an inline
         ``prompt`` kernel) with ``messages`` and ``inputs``; the call is logged.
 
@@ -222,7 +208,7 @@ class PromptsResource(SyncFileResource[PromptResponse, ListPrompts]):
             The whole response, or with ``stream=True`` a ``Stream`` of chunks.
         """
         result: PromptCallResponse | Stream[PromptCallStreamResponse]
-        result = self._transport.execute(call_op(locals(), stream))
+        result = self._transport.execute(call_op(kwargs, stream))
         return result
 
 
@@ -239,65 +225,18 @@ class AsyncPromptsResource(AsyncFileResource[PromptResponse, ListPrompts]):
     upsert = async_call(_upsert)
 
     @overload
-    async def call(
-        self, *, stream: Literal[False] = False, version_id: str | None = None,
-        environment: str | None = None, path: str | None = None, id: str | None = None,
-        prompt_id: str | None = None, messages: Messages | None = None,
-        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompts_call_request_environment: str | None = None, save: bool | None = None,
-        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
-        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> PromptCallResponse: ...
+    async def call(self, *, stream: Literal[False] = False,
+             **kwargs: Unpack[CallArgs]) -> PromptCallResponse: ...
     @overload
-    async def call(
-        self, *, stream: Literal[True], version_id: str | None = None,
-        environment: str | None = None, path: str | None = None, id: str | None = None,
-        prompt_id: str | None = None, messages: Messages | None = None,
-        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompts_call_request_environment: str | None = None, save: bool | None = None,
-        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
-        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> AsyncStream[PromptCallStreamResponse]: ...
+    async def call(self, *, stream: Literal[True],
+             **kwargs: Unpack[CallArgs]) -> AsyncStream[PromptCallStreamResponse]: ...
     @overload
-    async def call(
-        self, *, stream: bool, version_id: str | None = None, environment: str | None = None,
-        path: str | None = None, id: str | None = None, prompt_id: str | None = None,
-        messages: Messages | None = None, tool_choice: ToolChoiceArg | None = None,
-        prompt: PromptKernelArg | None = None, inputs: Json | None = None,
-        source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompts_call_request_environment: str | None = None, save: bool | None = None,
-        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
-        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> PromptCallResponse | AsyncStream[PromptCallStreamResponse]: ...
+    async def call(self, *, stream: bool,
+             **kwargs: Unpack[CallArgs]) -> PromptCallResponse | AsyncStream[PromptCallStreamResponse]: ...
 
-    async def call(
-        self, *, stream: bool = False, version_id: str | None = None,
-        environment: str | None = None, path: str | None = None, id: str | None = None,
-        prompt_id: str | None = None, messages: Messages | None = None,
-        tool_choice: ToolChoiceArg | None = None, prompt: PromptKernelArg | None = None,
-        inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-        start_time: datetime | None = None, end_time: datetime | None = None,
-        source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
-        batch_id: str | None = None, user: str | None = None,
-        prompts_call_request_environment: str | None = None, save: bool | None = None,
-        provider_api_keys: ProviderApiKeysArg | None = None, num_samples: int | None = None,
-        return_inputs: bool | None = None, logprobs: int | None = None, suffix: str | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> PromptCallResponse | AsyncStream[PromptCallStreamResponse]:
+    @listed_keywords
+    async def call(self, *, stream: bool = False,
+             **kwargs: Unpack[CallArgs]) -> PromptCallResponse | AsyncStream[PromptCallStreamResponse]:
         """Call the prompt (by ``path``/``id``, a ``version_id`` or ``environment``, or an inline
         ``prompt`` kernel) with ``messages`` and ``inputs``; the call is logged.
 
@@ -305,5 +244,5 @@ class AsyncPromptsResource(AsyncFileResource[PromptResponse, ListPrompts]):
             The whole response, or with ``stream=True`` an ``AsyncStream`` of chunks.
         """
         result: PromptCallResponse | AsyncStream[PromptCallStreamResponse]
-        result = await self._transport.execute(call_op(locals(), stream))
+        result = await self._transport.execute(call_op(kwargs, stream))
         return result

@@ -8,7 +8,7 @@ from humanloop_core.resources import _files, datasets, logs, prompts
 
 
 def test_ids_are_quoted_into_the_path() -> None:
-    op = _files.get_op(prompts.KIND, "a/b?c", None, None, None)
+    op = _files.get_op(prompts.KIND, "a/b?c")
     assert op.path == "/prompts/a%2Fb%3Fc" and op.name == "prompts.get"
 
 
