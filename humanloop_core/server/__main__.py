@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def default_db() -> str:
@@ -33,6 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--prices", default=None,
                         help="JSON price table whose entries win over the shipped one (default: $HUMANLOOP_PRICES); "
                              "re-read when it changes")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes sharing the port (default 1), all on the one database "
+                             "(a SQLite file or PostgreSQL; not ':memory:')")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser.parse_args(argv)
 
@@ -56,14 +60,63 @@ def main(argv: list[str] | None = None) -> None:
         prices.table(args.prices)  # a broken file fails now, not on the first call
         os.environ[prices.ENV] = args.prices
     db = args.db or default_db()
+    if args.workers > 1:
+        _run_workers(args, db, api_key)
+        return
     store = open_store(db)
     app = create_app(store, api_key, mock_chunk_delay=args.mock_chunk_delay)
-    print(f"Humanloop v5 API on http://{args.host}:{args.port}/v5 (db: {db})", file=sys.stderr, flush=True)
+    print(f"Humanloop v5 API on http://{args.host}:{args.port}/v5 (db: {describe_db(db)})",
+          file=sys.stderr, flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
                     log_level=args.log_level, lifespan="on", timeout_graceful_shutdown=5)
     finally:
         store.close()
+
+
+_ENV_DB, _ENV_DELAY = "HUMANLOOP_SERVER_DB", "HUMANLOOP_SERVER_MOCK_CHUNK_DELAY"
+
+
+def _run_workers(args: argparse.Namespace, db: str, api_key: str) -> None:
+    """``--workers N``: uvicorn's supervisor binds the port and starts N processes, each
+    building the app with :func:`worker_app`. The settings reach them through the
+    environment (readable only by this user), never through arguments."""
+    import uvicorn
+
+    if db == ":memory:":
+        raise SystemExit("--workers needs a database they can share: a SQLite file or a postgresql:// URL")
+    from .store import open_store
+
+    open_store(db).close()  # migrate once, here, and fail before forking if the db is unusable
+    os.environ.update({_ENV_DB: db, "HUMANLOOP_API_KEY": api_key, _ENV_DELAY: str(args.mock_chunk_delay)})
+    print(f"Humanloop v5 API on http://{args.host}:{args.port}/v5 (db: {describe_db(db)}, "
+          f"{args.workers} workers)", file=sys.stderr, flush=True)
+    uvicorn.run("humanloop_core.server.__main__:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port, log_config=None,
+                access_log=False, log_level=args.log_level, lifespan="on", timeout_graceful_shutdown=5)
+
+
+def worker_app() -> Any:
+    """The app of one ``--workers`` process (uvicorn calls it in each)."""
+    from . import create_app
+    from .store import open_store
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    return create_app(open_store(os.environ[_ENV_DB]), os.environ["HUMANLOOP_API_KEY"],
+                      mock_chunk_delay=float(os.environ.get(_ENV_DELAY, "0")))
+
+
+def describe_db(db: str) -> str:
+    """``db`` for a log line: a PostgreSQL URL without its password."""
+    from .store import is_postgres_url
+
+    if not is_postgres_url(db):
+        return db
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(db)
+    user = f"{parts.username}@" if parts.username else ""
+    host = f"{parts.hostname}:{parts.port}" if parts.port else (parts.hostname or "")
+    return f"{parts.scheme}://{user}{host}{parts.path}"
 
 
 if __name__ == "__main__":

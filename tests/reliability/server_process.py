@@ -28,10 +28,15 @@ def free_port() -> int:
 class ServerProcess:
     """``with ServerProcess(db) as srv:``; ``srv.kill()`` is SIGKILL, ``srv.start()`` restarts."""
 
-    def __init__(self, db: Path, api_key: str = "hl-reliability-key", port: int | None = None):
+    def __init__(self, db: Path | str, api_key: str = "hl-reliability-key", port: int | None = None,
+                 *, log: Path | None = None, extra_args: tuple[str, ...] = ()):
+        """``db`` is a SQLite file or a ``postgresql://`` URL (then ``log`` names the log
+        file, which otherwise sits next to the SQLite file); ``extra_args`` go to the CLI."""
         self.db = db
+        self.log = log or Path(db).with_suffix(".log")
         self.api_key = api_key
         self.port = port or free_port()
+        self.extra_args = extra_args
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -54,9 +59,10 @@ class ServerProcess:
             str(self.db),
             "--api-key",
             self.api_key,
+            *self.extra_args,
         ]
         # stderr to a file, not a pipe: a full pipe would stall the server under load.
-        self._log = open(self.db.with_suffix(".log"), "ab")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.log, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=self._log, cwd=_repo_root())
         self._wait_ready(ready_timeout)
         return self
@@ -77,7 +83,7 @@ class ServerProcess:
         raise RuntimeError(f"server not ready after {timeout}s: {self.log_tail()}")
 
     def log_tail(self, chars: int = 2000) -> str:
-        path = self.db.with_suffix(".log")
+        path = self.log
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
     def kill(self) -> None:

@@ -39,3 +39,24 @@ def sse_items(response: httpx.Response) -> list[dict[str, Any]]:
         if data:
             items.append(json.loads("\n".join(data)))
     return items
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One real PostgreSQL for the session (skipped, naming what is missing, where none can run)."""
+    from tests.server.postgres_server import PostgresServer, missing_reason
+
+    reason = missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> str:
+    """A URL on the session's PostgreSQL whose tables live in a schema of this test's own."""
+    return str(postgres_server.fresh_schema())

@@ -218,10 +218,12 @@ class SqlStore(EvalTables):
 
     # -- files ------------------------------------------------------------------------
     def get_file(self, file_id: str) -> Row | None:
-        return self._one("SELECT * FROM files WHERE id=?", (file_id,))
+        row = self._one("SELECT * FROM files WHERE id=?", (file_id,))
+        return self._file(row) if row else None
 
     def get_file_by_path(self, path: str) -> Row | None:
-        return self._one("SELECT * FROM files WHERE path=?", (path,))
+        row = self._one("SELECT * FROM files WHERE path=?", (path,))
+        return self._file(row) if row else None
 
     def create_file(self, prefix: str, type_: str, path: str) -> Row:
         ts = now()
