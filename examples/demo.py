@@ -2,7 +2,8 @@
 
 Starts the Humanloop-compatible local server, saves a prompt, then: calls it, streams
 it, pages through prompts, handles an error, runs a LangChain LCEL chain with a tool
-call, and a LlamaIndex FunctionAgent. Every request is an OpenTelemetry span, printed
+call, and a LlamaIndex FunctionAgent; last, traces a ChatOpenAI chain that never calls
+Humanloop (served by a loopback fake OpenAI) into the server with the callback handler. Every request is an OpenTelemetry span, printed
 as one line as it ends (indented under the demo step that made it).
 """
 
@@ -113,6 +114,42 @@ def llama_index_step(base_url: str, api_key: str) -> None:
         asyncio.run(run())
 
 
+def traced_app_step(client: Humanloop) -> None:
+    """An app calling OpenAI directly (here a loopback fake), traced into Humanloop."""
+    from _fake_openai import fake_openai
+    from langchain_core.messages import AIMessage
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.runnables import RunnableLambda
+    from langchain_core.tools import tool
+    from langchain_humanloop import HumanloopCallbackHandler
+    from langchain_openai import ChatOpenAI
+
+    @tool
+    def get_weather(city: str) -> str:
+        """Current weather for a city."""
+        return f"18°C and sunny in {city}"
+
+    def run_tools(message: AIMessage) -> str:
+        return "; ".join(get_weather.invoke(call["args"]) for call in message.tool_calls)
+
+    with step(8, "Trace an app that calls OpenAI directly: ChatOpenAI chain -> HumanloopCallbackHandler"):
+        handler = HumanloopCallbackHandler(client, directory="demo/traced")
+        with fake_openai() as (openai_url, _):
+            llm = ChatOpenAI(model="gpt-4o-mini", base_url=openai_url, api_key="sk-demo-fake")
+            chain = (ChatPromptTemplate.from_messages([("human", "Weather in {city}?")])
+                     | llm.bind_tools([get_weather]) | RunnableLambda(run_tools)).with_config(run_name="weather")
+            print(f"chain.invoke: {chain.invoke({'city': 'Paris'}, config={'callbacks': [handler]})!r}")
+        handler.flush()  # spans go out in background batches; a short script waits for them
+        flow = next(f for f in client.flows.list(size=100) if f.path == "demo/traced/weather")
+        root = client.logs.get(next(iter(client.logs.list(file_id=flow.id, size=1))).id)
+        print(f"flow log {flow.path}: inputs={root.inputs} output={root.output!r}")
+        for child in root.trace_children or []:
+            prompt = getattr(child, "prompt", None)
+            file = prompt or child.tool  # type: ignore[union-attr]
+            tokens = f", {child.prompt_tokens}+{child.output_tokens} tokens" if prompt else ""
+            print(f"  child {type(child).__name__}: {file.path}{tokens}, {child.provider_latency * 1000:.1f} ms")
+
+
 def main() -> None:
     provider = console_tracer_provider()
     # Global, so the adapters' own clients are traced too, not only the one built here.
@@ -124,8 +161,10 @@ def main() -> None:
             client_steps(client)
         langchain_step(base_url, api_key)
         llama_index_step(base_url, api_key)
+        with Humanloop(api_key=api_key, base_url=base_url) as client:
+            traced_app_step(client)
     provider.shutdown()
-    print("\ndemo complete: call, stream, paginate, error, LangChain, LlamaIndex, tracing")
+    print("\ndemo complete: call, stream, paginate, error, LangChain, LlamaIndex, tracing, traced app")
 
 
 if __name__ == "__main__":

@@ -86,6 +86,9 @@ EXPECTED: dict[str, list[str]] = {
         r"agent answer: The tool returned: multiply -> 42",
         r"\[span\] +demo 6: LangChain",
         r"\[span\]   \S.*model=mock-1",
+        r"flow log demo/traced/weather: inputs=\{'city': 'Paris'\} output='18°C and sunny in Paris'",
+        r"  child PromptLogResponse: demo/traced/gpt-4o-mini, 11\+5 tokens, [0-9.]+ ms",
+        r"  child ToolLogResponse: demo/traced/get_weather, [0-9.]+ ms",
         r"demo complete",
     ],
 }
