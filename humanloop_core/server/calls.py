@@ -207,7 +207,8 @@ def _merge(completion: Completion, chunk: Chunk, calls: dict[str, dict[str, Any]
 
 
 def _only_usage(chunk: Chunk) -> bool:
-    return not chunk.output and not chunk.tool_calls and chunk.finish_reason is None
+    return (not chunk.output and not chunk.tool_calls and chunk.finish_reason is None
+            and (chunk.prompt_tokens is not None or chunk.output_tokens is not None))
 
 
 def _event(plan: CallPlan, chunk: Chunk | None, error: str | None = None) -> bytes:
@@ -230,17 +231,20 @@ def _event(plan: CallPlan, chunk: Chunk | None, error: str | None = None) -> byt
 
 
 async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> AsyncIterator[bytes]:
-    """SSE events of the call. The log is committed before the last event goes out, so a
-    client that has read the whole stream can already fetch it."""
+    """SSE events of the call, each sent as soon as the provider's delta arrives. Only the
+    closing event (finish reason, usage) is held until the log is committed, so a client
+    that stops reading at the finish can already fetch the log."""
     completion = Completion("", None, "stop", 0, 0)
     calls: dict[str, dict[str, Any]] = {}
     usage: dict[int, list[int]] = {}
     pending: Chunk | None = None
+    produced = False
     error: str | None = None
     try:
         provider = registry.get(plan.version["kernel"].get("provider") or "openai")
         async for chunk in sampling.stream(provider, plan.provider_request, _samples(plan)):
             _merge(completion, chunk, calls, usage)
+            produced = True
             if pending is not None and _only_usage(chunk) and chunk.index == pending.index:
                 # Providers report usage after the finish (OpenAI, Bedrock): one last event
                 # carries both, as a Humanloop stream's does.
@@ -248,7 +252,11 @@ async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> As
                 continue
             if pending is not None:
                 yield _event(plan, pending)
-            pending = chunk
+                pending = None
+            if chunk.finish_reason is not None or _only_usage(chunk):
+                pending = chunk  # a closing event: held until the log is committed
+            elif chunk.output or chunk.tool_calls:
+                yield _event(plan, chunk)
     except ProviderError as exc:
         error = str(exc)
     except Exception as exc:  # only the provider raises these; the client's leaving is below
@@ -260,7 +268,7 @@ async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> As
             record(store, plan, completion, "stream interrupted before the end")
         raise
     completion.tool_calls = list(calls.values()) or None
-    record(store, plan, completion if error is None or pending else None, error)
+    record(store, plan, completion if error is None or produced else None, error)
     if pending is not None:
         yield _event(plan, pending)
     if error is not None:

@@ -32,6 +32,7 @@ MODULES = [
     "bench_llama_index",
     "bench_tracing",
     "bench_decorators",
+    "bench_providers",
 ]
 PACKAGES = [
     "humanloop-core",
@@ -46,6 +47,13 @@ PACKAGES = [
     "langchain-openai",
     "llama-index-core",
     "llama-index-llms-openai",
+    "openai",
+    "anthropic",
+    "google-genai",
+    "boto3",
+    "cohere",
+    "groq",
+    "replicate",
 ]
 Row = dict[str, Any]
 
@@ -172,6 +180,11 @@ by repeat. Ratio = cost relative to the suite's first (baseline) row: time, memo
 - langchain / llama_index: `ChatHumanloop` vs `ChatOpenAI`, the LlamaIndex LLM vs
   llama-index-llms-openai's `OpenAI`, each over a MockTransport answering with the same
   text, deltas and token counts in its own wire format; best of 9 repeats.
+- providers: each provider's loopback fake (tests/server/fakes) in one process, the
+  server in another reaching them through the operator's environment variables; per
+  provider, 40 interleaved pairs: its official SDK streaming straight from the fake vs
+  raw httpx streaming `prompts.call` through the server, time until the first text delta;
+  medians, and the median of the pairwise differences as what the server adds.
 - tracing: the same canned bytes with tracing compiled out, with no OpenTelemetry SDK
   configured, with an SDK whose sampler drops everything, and with an in-memory exporter.
 - decorators: a small function undecorated, beside a bare SDK span, and under `@tool` with

@@ -72,3 +72,11 @@ def test_event_stream_frames_split_anywhere_and_checksums_checked() -> None:
     broken[-1] ^= 0xFF
     with pytest.raises(EventStreamError, match="checksum"):
         EventStreamDecoder().feed(bytes(broken))
+
+
+def test_readme_provider_table_is_generated_from_the_capabilities() -> None:
+    from humanloop_core.server.providers.table import markdown
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("<!-- providers:start -->\n", 1)[1].split("\n<!-- providers:end -->", 1)[0]
+    assert section == markdown()

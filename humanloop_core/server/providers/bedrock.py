@@ -155,6 +155,12 @@ class _Signer:
     def region(self) -> str | None:
         return os.environ.get("AWS_REGION") or self._session.get_config_variable("region")
 
+    def ready(self) -> bool:
+        """Whether ``sign`` can run on the event loop: credentials resolved and not due
+        for a refresh (resolving or refreshing may read files or call a metadata service)."""
+        refresh_needed = getattr(self._credentials, "refresh_needed", None)
+        return self._credentials is not None and not (refresh_needed and refresh_needed())
+
     def sign(self, method: str, url: str, body: bytes, region: str) -> dict[str, str]:
         from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
         from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
@@ -197,6 +203,8 @@ class BedrockProvider(HttpProvider):
         url = f"{endpoint}/model/{quote(request.model, safe='')}/{action}"
         if signer is None:
             headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+        elif signer.ready():  # signing alone is a few HMACs: no thread hop for it
+            headers = signer.sign("POST", url, body, region)
         else:
             headers = await asyncio.to_thread(signer.sign, "POST", url, body, region)
         return url, body, headers, token
