@@ -33,6 +33,7 @@ from .core.errors import (
 from .core.request_options import RequestOptions
 
 if TYPE_CHECKING:
+    from ._resolver import AsyncPromptResolver, PromptCache, PromptResolver, PromptTarget
     from .core._pagination import AsyncPager, SyncPager
     from .core._streaming import AsyncStream, Stream
 
@@ -43,6 +44,7 @@ __all__ = [
     "ApiError",
     "AsyncHumanloop",
     "AsyncPager",
+    "AsyncPromptResolver",
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
@@ -51,7 +53,10 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PromptCache",
     "PromptCallError",
+    "PromptResolver",
+    "PromptTarget",
     "RateLimitError",
     "RequestOptions",
     "RequestValidationError",
@@ -67,6 +72,10 @@ _LAZY = {
     "AsyncStream": "humanloop_core.core._streaming",
     "SyncPager": "humanloop_core.core._pagination",
     "AsyncPager": "humanloop_core.core._pagination",
+    "PromptResolver": "humanloop_core._resolver",
+    "AsyncPromptResolver": "humanloop_core._resolver",
+    "PromptCache": "humanloop_core._resolver",
+    "PromptTarget": "humanloop_core._resolver",
 }
 
 

@@ -15,9 +15,10 @@ from humanloop_core import ApiError, AsyncHumanloop, Humanloop
 
 EXPECTED_ALL = [
     "APIConnectionError", "APIResponseValidationError", "APITimeoutError", "ApiError",
-    "AsyncHumanloop", "AsyncPager", "AsyncStream", "AuthenticationError", "BadRequestError",
-    "ConflictError", "Humanloop", "InternalServerError", "NotFoundError", "PermissionDeniedError",
-    "PromptCallError", "RateLimitError", "RequestOptions", "RequestValidationError", "Stream",
+    "AsyncHumanloop", "AsyncPager", "AsyncPromptResolver", "AsyncStream", "AuthenticationError",
+    "BadRequestError", "ConflictError", "Humanloop", "InternalServerError", "NotFoundError",
+    "PermissionDeniedError", "PromptCache", "PromptCallError", "PromptResolver", "PromptTarget",
+    "RateLimitError", "RequestOptions", "RequestValidationError", "Stream",
     "SyncPager", "UnprocessableEntityError", "__version__",
 ]
 

@@ -43,7 +43,7 @@ def humanloop_transport() -> httpx.MockTransport:
     prompt = json.dumps(_prompt()).encode()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.method == "GET":
+        if request.method == "GET" or request.url.path.endswith("/files/retrieve-by-path"):
             body = page if request.url.path.endswith("/prompts") else prompt
             return httpx.Response(200, content=body, headers={"content-type": "application/json"})
         return calls.handle_request(request)

@@ -1,17 +1,15 @@
 """The ``prompts.call`` arguments for one LangChain call, built by pure functions.
 
-A call addresses a stored prompt (``path``/``id``, optionally ``version_id`` or
-``environment``) and may carry a prompt kernel. No kernel is sent unless something
-must change: then the deployed version's kernel (fetched once by the chat model and
-passed in here) is the base, the overrides replace single fields and bound tools
-are merged by name, so the stored template, model and tools stay what they were.
+This module only turns LangChain's arguments (instance fields, ``invoke`` kwargs, bound
+tools) into a ``CallPlan``: looking the stored prompt up, caching it and merging the
+plan's overrides and tools into it is humanloop_core's ``PromptResolver``, the same for
+the LlamaIndex adapter.
 """
 
 from __future__ import annotations
 
-import posixpath
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +19,6 @@ from ._convert import ToolChoiceWire, tool_choice_to_wire, tool_names, tools_to_
 KERNEL_OVERRIDES = (
     "model", "provider", "temperature", "max_tokens", "top_p", "stop", "seed",
     "presence_penalty", "frequency_penalty", "response_format",
-)
-# Every field of PromptKernelRequest: what a deployed version contributes as the base.
-KERNEL_FIELDS = (
-    "model", "endpoint", "template", "provider", "max_tokens", "temperature", "top_p",
-    "stop", "presence_penalty", "frequency_penalty", "other", "seed", "response_format",
-    "tools", "linked_tools", "attributes",
 )
 # ``prompts.call`` arguments a caller may pass per call (``model.invoke(..., user=...)``).
 CALL_ARGS = frozenset({
@@ -43,22 +35,6 @@ _IGNORED = frozenset({"stream"})
 OTHER_ARGS = frozenset({"parallel_tool_calls"})
 # Asking for log probabilities: the v5 call response has no field to bring them back.
 LOGPROB_ARGS = frozenset({"logprobs", "top_logprobs"})
-# Kernel fields that are dicts of provider parameters: merged key by key, not replaced.
-_MERGED_FIELDS = ("other",)
-
-
-@dataclass(frozen=True)
-class Target:
-    """Which stored prompt, and which of its versions, a call addresses."""
-
-    path: str | None = None
-    id: str | None = None
-    version_id: str | None = None
-    environment: str | None = None
-
-    @property
-    def key(self) -> tuple[str | None, ...]:
-        return (self.path, self.id, self.version_id, self.environment)
 
 
 @dataclass(frozen=True)
@@ -159,62 +135,12 @@ def move_unknown_fields(values: dict[str, Any], fields: set[str]) -> dict[str, A
     return values
 
 
-def kernel_from_prompt(prompt: Any) -> dict[str, Any]:
-    """The kernel of a stored version (a ``PromptResponse``) as request fields."""
-    wire = prompt.to_wire()
-    kernel = {k: wire[k] for k in KERNEL_FIELDS if wire.get(k) is not None}
-    if "linked_tools" in kernel:  # the response lists linked tools; the request wants their ids
-        kernel["linked_tools"] = [t["id"] for t in kernel["linked_tools"] if t.get("id")]
-    return kernel
-
-
-def merge_tools(base: Iterable[Mapping[str, Any]], bound: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Stored tools then bound ones; a bound tool replaces a stored one of the same name."""
-    merged = {t["name"]: dict(t) for t in base}
-    merged.update({t["name"]: dict(t) for t in bound})
-    return list(merged.values())
-
-
-def merge_kernel(base: Mapping[str, Any] | None, plan: CallPlan) -> dict[str, Any]:
-    """The kernel to send: the stored one (if any) with this call's changes applied."""
-    kernel = dict(base or {})
-    for name, value in plan.overrides.items():
-        merged = name in _MERGED_FIELDS and isinstance(kernel.get(name), Mapping)
-        kernel[name] = {**kernel[name], **value} if merged else value
-    if plan.tools:
-        kernel["tools"] = merge_tools(kernel.get("tools") or [], plan.tools)
-    return kernel
-
-
-def build_payload(
-    target: Target, messages: list[dict[str, Any]], plan: CallPlan, deployed: Any | None,
-) -> dict[str, Any]:
-    """Keyword arguments for ``client.prompts.call`` / ``call_stream``.
-
-    Raises:
-        ValueError: a kernel must be sent but nothing names its model.
-    """
-    payload: dict[str, Any] = {"messages": messages, **plan.call_args}
-    if target.path:
-        payload["path"] = target.path
-    if target.id:
-        payload["id"] = target.id
-    if plan.changes_kernel:
-        base = kernel_from_prompt(deployed) if deployed is not None else None
-        kernel = merge_kernel(base, plan)
-        if not kernel.get("model"):
-            raise ValueError(
-                "ChatHumanloop needs a model to send a prompt kernel: set `model=`, or address "
-                "a stored prompt (`path=`/`id=`) whose deployed version names one"
-            )
-        payload["prompt"] = kernel
-    else:
-        # Without a kernel the stored version is chosen by these; with one, the kernel
-        # itself identifies the version, so they are not sent alongside it.
-        if target.version_id:
-            payload["version_id"] = target.version_id
-        if target.environment:
-            payload["environment"] = target.environment
+def build_payload(messages: list[dict[str, Any]], plan: CallPlan,
+                  resolved: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for ``client.prompts.call`` / ``call_stream``: the messages, this
+    call's arguments and what the prompt resolver gave (the address, and the merged
+    kernel when the call changes one)."""
+    payload: dict[str, Any] = {"messages": messages, **plan.call_args, **resolved}
     if plan.tool_choice is not None:
         payload["tool_choice"] = plan.tool_choice
     return payload
@@ -226,13 +152,3 @@ def model_of(payload: Mapping[str, Any], deployed: Any | None) -> str | None:
     if kernel and kernel.get("model"):
         return str(kernel["model"])
     return getattr(deployed, "model", None)
-
-
-def prompt_id_for_path(records: Iterable[Any], path: str) -> str | None:
-    """The id of the prompt at exactly ``path`` among listed records."""
-    return next((r.id for r in records if getattr(r, "path", None) == path), None)
-
-
-def name_of(path: str) -> str:
-    """The name filter that finds the prompt at ``path`` (its last segment)."""
-    return posixpath.basename(path.rstrip("/"))

@@ -40,19 +40,15 @@ from ._convert import (
 from ._payload import (
     LOGPROB_ARGS,
     CallPlan,
-    Target,
     build_payload,
     model_of,
     move_unknown_fields,
-    name_of,
     plan_call,
-    prompt_id_for_path,
     refuse_logprobs,
 )
 from ._response import StreamAssembler, combine_llm_outputs, result_from_response
 
 _DictOrPydantic = dict[str, Any] | type[BaseModel]
-_UNSET: Any = object()
 # What the Humanloop wire can carry. The provider behind a prompt may support less.
 _PROFILE: ModelProfile = {
     "text_inputs": True,
@@ -96,18 +92,15 @@ class ChatHumanloop(BaseChatModel):
         When nothing needs to change, only the address is sent and Humanloop runs
         the stored version exactly. When something must change (a kernel override
         such as ``model``, ``temperature`` or ``stop``; tools bound with
-        ``bind_tools``; a ``response_format`` from ``with_structured_output``), the
-        deployed version's kernel is fetched once per instance (``prompts.get`` with
-        ``version_id``/``environment``; a path is resolved to an id by listing
-        prompts by name) and used as the base: overrides replace only their own
-        fields; the template, model, provider and stored tools are kept; bound
-        tools are appended, replacing stored tools of the same name. Humanloop files
-        the resulting kernel as a version of the same prompt (a new one if it
-        differs), and ``version_id``/``environment`` are then not sent, since the
-        kernel identifies the version. Create a new instance to pick up a
-        redeployment. With no deployment the newest version is the base, so deploy
-        the version callers should build on. A prompt that does not exist yet is
-        created at ``path`` from the overrides alone (``model`` required).
+        ``bind_tools``; a ``response_format`` from ``with_structured_output``),
+        humanloop_core's ``PromptResolver`` looks the stored version up (one request,
+        cached ``prompt_cache_seconds``) and it is the base: overrides replace only
+        their own fields, and the bound tools are exactly the tools the model sees
+        (they replace the stored prompt's tools for that call, as with
+        ``ChatOpenAI.bind_tools``). The server files that kernel as a version of the
+        prompt but never makes it the default, so other callers are unaffected. A
+        prompt that does not exist yet is created at ``path`` from the overrides
+        alone (``model`` required).
 
     Example:
         .. code-block:: python
@@ -156,7 +149,11 @@ class ChatHumanloop(BaseChatModel):
     async_client: Any = Field(default=None, exclude=True, repr=False)
     """A ``humanloop_core.AsyncHumanloop``, likewise."""
 
-    _deployed: dict[tuple[str | None, ...], Any] = PrivateAttr(default_factory=dict)
+    prompt_cache_seconds: float = Field(default=60.0, ge=0)
+    """How long a looked-up stored prompt is reused (0: look it up on every call that
+    needs it), as in the LlamaIndex adapter."""
+
+    _cache: Any = PrivateAttr(default=None)
     _own_client: Any = PrivateAttr(default=None)
     _own_async: Any = PrivateAttr(default=None)
 
@@ -242,7 +239,10 @@ class ChatHumanloop(BaseChatModel):
         if self.model_name:
             return self.model_name
         try:
-            deployed = self._lookup(Target(self.path, self.id, self.version_id, self.environment))
+            from humanloop_core import PromptTarget
+
+            target = PromptTarget(self.path, self.id, self.version_id, self.environment)
+            deployed = self._resolver().resolve(target)
         except Exception:  # counting must not fail because the server is unreachable
             return None
         return getattr(deployed, "model", None)
@@ -282,40 +282,25 @@ class ChatHumanloop(BaseChatModel):
             self._own_async = PerLoop(lambda: AsyncHumanloop(**kwargs), lambda c: c.aclose())
         return await self._own_async.get()
 
-    def _lookup(self, target: Target) -> Any | None:
-        """The stored version ``target`` names (cached per instance); ``None`` if absent."""
-        if (cached := self._deployed.get(target.key, _UNSET)) is not _UNSET:
-            return cached
-        from humanloop_core import NotFoundError
+    def _resolver(self) -> Any:
+        from humanloop_core import PromptResolver
 
-        prompts = self._sync_client().prompts
-        try:
-            prompt_id = target.id or prompt_id_for_path(
-                prompts.list(name=name_of(target.path or ""), size=100), target.path or "")
-            found = prompts.get(prompt_id, version_id=target.version_id,
-                                environment=target.environment) if prompt_id else None
-        except NotFoundError:
-            found = None
-        self._deployed[target.key] = found
-        return found
+        return PromptResolver(self._sync_client(), cache=self._prompt_cache())
 
-    async def _alookup(self, target: Target) -> Any | None:
-        if (cached := self._deployed.get(target.key, _UNSET)) is not _UNSET:
-            return cached
-        from humanloop_core import NotFoundError
+    async def _aresolver(self) -> Any:
+        from humanloop_core import AsyncPromptResolver
 
-        prompts = (await self._async_client()).prompts
-        try:
-            prompt_id = target.id
-            if not prompt_id:
-                pager = await prompts.list(name=name_of(target.path or ""), size=100)
-                prompt_id = prompt_id_for_path([r async for r in pager], target.path or "")
-            found = await prompts.get(prompt_id, version_id=target.version_id,
-                                      environment=target.environment) if prompt_id else None
-        except NotFoundError:
-            found = None
-        self._deployed[target.key] = found
-        return found
+        return AsyncPromptResolver(await self._async_client(), cache=self._prompt_cache())
+
+    def _prompt_cache(self) -> Any:
+        """One cache per instance, shared by the sync and async paths (the policy is
+        humanloop_core's ``PromptResolver``: one request per miss, kept
+        ``prompt_cache_seconds``)."""
+        if self._cache is None:
+            from humanloop_core import PromptCache
+
+            self._cache = PromptCache(self.prompt_cache_seconds)
+        return self._cache
 
     # ------------------------------------------------------------ the payload, built once
 
@@ -329,14 +314,16 @@ class ChatHumanloop(BaseChatModel):
         }
 
     def _plan(self, messages: list[BaseMessage], stop: list[str] | None,
-              kwargs: dict[str, Any]) -> tuple[Target, CallPlan, list[dict[str, Any]]]:
+              kwargs: dict[str, Any]) -> tuple[Any, CallPlan, list[dict[str, Any]]]:
         """Everything about a call that needs no I/O; messages are converted first so
         content the API cannot carry fails before any request is made."""
         wire = messages_to_wire(messages)
         if self.provider_api_keys and kwargs.get("provider_api_keys") is None:
             keys = {k: v.get_secret_value() for k, v in self.provider_api_keys.items()}
             kwargs = {**kwargs, "provider_api_keys": keys}
-        target = Target(self.path, self.id, self.version_id, self.environment)
+        from humanloop_core import PromptTarget
+
+        target = PromptTarget(self.path, self.id, self.version_id, self.environment)
         return target, plan_call(self._kernel_defaults(), self.inputs, stop, kwargs), wire
 
     # ------------------------------------------------------------ sync / async shells
@@ -346,8 +333,8 @@ class ChatHumanloop(BaseChatModel):
         if self.streaming:
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         target, plan, wire = self._plan(messages, stop, kwargs)
-        deployed = self._lookup(target) if plan.changes_kernel else None
-        payload = build_payload(target, wire, plan, deployed)
+        resolved = self._resolver().call_arguments(target, plan.overrides, plan.tools)
+        payload = build_payload(wire, plan, resolved)
         with _call_errors():
             return result_from_response(self._sync_client().prompts.call(**payload))
 
@@ -357,8 +344,8 @@ class ChatHumanloop(BaseChatModel):
         if self.streaming:
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
         target, plan, wire = self._plan(messages, stop, kwargs)
-        deployed = await self._alookup(target) if plan.changes_kernel else None
-        payload = build_payload(target, wire, plan, deployed)
+        resolved = await (await self._aresolver()).call_arguments(target, plan.overrides, plan.tools)
+        payload = build_payload(wire, plan, resolved)
         client = await self._async_client()
         with _call_errors():
             return result_from_response(await client.prompts.call(**payload))
@@ -368,9 +355,10 @@ class ChatHumanloop(BaseChatModel):
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         target, plan, wire = self._plan(messages, stop, kwargs)
         # Stream items do not name the model, so even an unchanged stored prompt is
-        # looked up (once per instance) for ``response_metadata["model_name"]``.
-        deployed = self._lookup(target)
-        payload = build_payload(target, wire, plan, deployed)
+        # looked up (through the cache) for ``response_metadata["model_name"]``.
+        resolver = self._resolver()
+        deployed = resolver.resolve(target)
+        payload = build_payload(wire, plan, resolver.call_arguments(target, plan.overrides, plan.tools))
         assembler = StreamAssembler(model_of(payload, deployed))
         with _call_errors(), self._sync_client().prompts.call_stream(**payload) as stream:
             for item in stream:
@@ -382,8 +370,10 @@ class ChatHumanloop(BaseChatModel):
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         target, plan, wire = self._plan(messages, stop, kwargs)
-        deployed = await self._alookup(target)
-        payload = build_payload(target, wire, plan, deployed)
+        resolver = await self._aresolver()
+        deployed = await resolver.resolve(target)
+        payload = build_payload(wire, plan, await resolver.call_arguments(target, plan.overrides,
+                                                                          plan.tools))
         assembler = StreamAssembler(model_of(payload, deployed))
         client = await self._async_client()
         with _call_errors():

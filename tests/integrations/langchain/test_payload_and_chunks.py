@@ -7,17 +7,11 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
-from langchain_humanloop._payload import (
-    CallPlan,
-    Target,
-    build_payload,
-    kernel_from_prompt,
-    merge_tools,
-    plan_call,
-    prompt_id_for_path,
-)
+from langchain_humanloop._payload import CallPlan, build_payload, plan_call
 from langchain_humanloop._response import PromptCallError, StreamAssembler, result_from_response
 
+from humanloop_core import PromptTarget
+from humanloop_core._resolver import call_arguments
 from humanloop_core.types import (
     PromptCallRequest,
     PromptCallResponse,
@@ -46,40 +40,44 @@ DEFAULTS: dict[str, Any] = {"model": None, "temperature": None, "stop": []}
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 
+def payload_for(target: PromptTarget, plan: CallPlan, stored: PromptResponse | None) -> dict[str, Any]:
+    return build_payload(MESSAGES, plan, call_arguments(target, stored, plan.overrides, plan.tools))
+
+
 def test_unchanged_stored_prompt_sends_only_its_address() -> None:
-    target = Target(path="support/answer", environment="production")
+    target = PromptTarget(path="support/answer", environment="production")
     plan = plan_call(DEFAULTS, {"topic": "billing"}, None, {})
     assert not plan.changes_kernel
-    payload = build_payload(target, MESSAGES, plan, None)
+    payload = payload_for(target, plan, None)
     assert payload == {"messages": MESSAGES, "path": "support/answer", "environment": "production",
                        "inputs": {"topic": "billing"}}
 
 
-def test_overrides_merge_into_the_deployed_kernel() -> None:
-    target = Target(id="pr_1", version_id="pv_1")
+def test_overrides_merge_into_the_stored_kernel_and_bound_tools_are_what_the_model_sees() -> None:
+    target = PromptTarget(id="pr_1", version_id="pv_1")
     bound = {"type": "function", "function": {"name": "calc", "description": "c", "parameters": {}}}
     plan = plan_call({**DEFAULTS, "temperature": 0.0}, None, ["END"],
                      {"tools": [bound], "tool_choice": "any", "user": "u1"})
     assert plan.changes_kernel
-    payload = build_payload(target, MESSAGES, plan, stored_prompt())
+    payload = payload_for(target, plan, stored_prompt())
     kernel = payload["prompt"]
-    # The stored template, model, provider and tools stay; only the overrides change.
+    # The stored template, model and provider stay; only the overrides change...
     assert kernel["template"] == [{"role": "system", "content": "You help with {{topic}}."}]
     assert (kernel["model"], kernel["provider"]) == ("gpt-stored", "openai")
     assert (kernel["temperature"], kernel["stop"]) == (0.0, ["END"])
-    assert [t["name"] for t in kernel["tools"]] == ["lookup", "calc"]
-    assert kernel["linked_tools"] == ["tl_1"]
+    # ...and the bound tools replace the stored ones (linked tools included), as with ChatOpenAI.
+    assert [t["name"] for t in kernel["tools"]] == ["calc"] and "linked_tools" not in kernel
     assert payload["tool_choice"] == "required" and payload["user"] == "u1"
     # The kernel names the version, so the version selectors are not sent with it.
     assert "version_id" not in payload and "environment" not in payload
     # The result is a valid request body.
-    PromptCallRequest.model_validate({k: v for k, v in payload.items() if k not in ("version_id",)})
+    PromptCallRequest.model_validate(payload)
 
 
-def test_bound_tool_replaces_stored_tool_of_same_name() -> None:
-    merged = merge_tools([TOOL_A, {"name": "other", "description": ""}],
-                         [{"name": "lookup", "description": "bound"}])
-    assert [(t["name"], t["description"]) for t in merged] == [("lookup", "bound"), ("other", "")]
+def test_overrides_without_tools_keep_the_stored_tools() -> None:
+    plan = plan_call({**DEFAULTS, "temperature": 0.7}, None, None, {})
+    kernel = payload_for(PromptTarget(id="pr_1"), plan, stored_prompt())["prompt"]
+    assert [t["name"] for t in kernel["tools"]] == ["lookup"] and kernel["linked_tools"] == ["tl_1"]
 
 
 def test_call_time_model_override_wins() -> None:
@@ -89,13 +87,13 @@ def test_call_time_model_override_wins() -> None:
 
 def test_new_prompt_without_model_is_a_clear_error() -> None:
     plan = plan_call(DEFAULTS, None, None, {"temperature": 0.5})
-    with pytest.raises(ValueError, match="needs a model"):
-        build_payload(Target(path="new/prompt"), MESSAGES, plan, None)
+    with pytest.raises(ValueError, match="names a model"):
+        payload_for(PromptTarget(path="new/prompt"), plan, None)
 
 
 def test_new_prompt_from_overrides_alone() -> None:
     plan = plan_call({**DEFAULTS, "model": "mock-1"}, None, None, {})
-    payload = build_payload(Target(path="new/prompt"), MESSAGES, plan, None)
+    payload = payload_for(PromptTarget(path="new/prompt"), plan, None)
     assert payload["prompt"] == {"model": "mock-1"}
 
 
@@ -109,13 +107,7 @@ def test_inputs_merge_key_by_key() -> None:
     assert plan.call_args["inputs"] == {"a": 1, "b": 3}
 
 
-def test_kernel_from_prompt_and_path_lookup() -> None:
-    kernel = kernel_from_prompt(stored_prompt())
-    assert set(kernel) >= {"model", "template", "tools", "provider", "temperature"}
-    assert "id" not in kernel and "path" not in kernel
-    records = [stored_prompt(path="other/answer", id="pr_0"), stored_prompt()]
-    assert prompt_id_for_path(records, "support/answer") == "pr_1"
-    assert prompt_id_for_path(records, "missing") is None
+def test_an_empty_plan_changes_nothing() -> None:
     assert CallPlan().changes_kernel is False
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -10,11 +11,14 @@ from langchain_core.language_models import BaseChatModel
 from langchain_humanloop import ChatHumanloop
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
-from tests.integrations.langchain.conftest import fresh_path
-
 OFFLINE = ("the standard test downloads its image from raw.githubusercontent.com and this suite "
            "runs offline; image parts are converted and sent to the local server in "
            "test_chat_e2e.py::test_image_parts_reach_the_server")
+
+
+# ONE prompt for every test of the class, as an app shares one prompt among its callers:
+# versions created by one test (tools bound, overrides) must not change what another gets.
+SHARED_PATH = f"tests/langchain/standard-shared/{uuid.uuid4().hex[:8]}"
 
 
 class TestChatHumanloopIntegration(ChatModelIntegrationTests):
@@ -30,9 +34,7 @@ class TestChatHumanloopIntegration(ChatModelIntegrationTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        # A fresh prompt per model: versions created by one test (e.g. with tools bound)
-        # must not become the stored prompt another test builds on.
-        return {"path": fresh_path("tests/langchain/standard"), "model": "mock-1",
+        return {"path": SHARED_PATH, "model": "mock-1",
                 "provider": "mock", "base_url": self.server.base_url,
                 "api_key": self.server.api_key}
 

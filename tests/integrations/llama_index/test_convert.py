@@ -25,14 +25,9 @@ from llama_index.llms.humanloop._convert import (
     tool_to_wire,
     usage,
 )
-from llama_index.llms.humanloop._kernel import (
-    basename,
-    id_for_path,
-    kernel_of,
-    merge_kernel,
-    plan_call,
-)
+from llama_index.llms.humanloop._kernel import plan_call
 
+from humanloop_core import PromptTarget
 from humanloop_core.types import ChatMessage as WireMessage
 
 
@@ -246,55 +241,6 @@ def test_usage_keys_match_llama_index_token_counter() -> None:
     assert usage(None, None) == {}
 
 
-STORED = {
-    "model": "gpt-4o",
-    "provider": "openai",
-    "template": [{"role": "system", "content": "You are {{persona}}."}],
-    "temperature": 0.7,
-    "tools": [{"name": "lookup", "description": "stored", "parameters": {}}],
-    "linked_tools": [{"id": "tl_1", "name": "x", "description": "", "version_id": "tv_1"}],
-    "id": "pr_1",
-    "version_id": "prv_1",
-    "created_at": "2026-01-01T00:00:00Z",
-}
-
-
-def test_kernel_of_keeps_kernel_fields_only() -> None:
-    kernel = kernel_of(STORED)
-    assert set(kernel) == {"model", "provider", "template", "temperature", "tools", "linked_tools"}
-    assert kernel["linked_tools"] == ["tl_1"]
-
-
-def test_merge_keeps_template_model_and_tools_unless_overridden() -> None:
-    bound = [{"name": "add", "description": "adds", "parameters": {}}]
-    kernel = merge_kernel(kernel_of(STORED), {"temperature": 0.0, "model": None}, bound)
-    assert kernel["template"] == STORED["template"]
-    assert kernel["model"] == "gpt-4o"
-    assert kernel["temperature"] == 0.0
-    assert [t["name"] for t in kernel["tools"]] == ["lookup", "add"]
-
-
-def test_bound_tool_replaces_stored_tool_of_same_name() -> None:
-    bound = [{"name": "lookup", "description": "bound", "parameters": {}}]
-    kernel = merge_kernel(kernel_of(STORED), {}, bound)
-    assert kernel["tools"] == bound
-
-
-def test_merge_without_deployed_version_needs_a_model() -> None:
-    assert merge_kernel(None, {"model": "mock-1", "provider": "mock"})["model"] == "mock-1"
-    with pytest.raises(ValueError, match="pass `model`"):
-        merge_kernel(None, {"temperature": 0.1})
-
-
-def test_merge_does_not_mutate_the_stored_kernel() -> None:
-    stored = kernel_of(STORED)
-    before = copy.deepcopy(stored)
-    merge_kernel(
-        stored, {"temperature": 0.1}, [{"name": "add", "description": "", "parameters": {}}]
-    )
-    assert stored == before
-
-
 SETTINGS = {
     "path": "support/bot",
     "environment": "production",
@@ -305,22 +251,20 @@ SETTINGS = {
 
 
 def test_plan_call_per_call_values_win_and_inputs_merge() -> None:
-    call, changes = plan_call(
-        SETTINGS, {"temperature": 0.9, "inputs": {"tone": "warm"}, "user": "u1"}
-    )
-    assert call == {
-        "path": "support/bot",
+    plan = plan_call(SETTINGS, {"temperature": 0.9, "inputs": {"tone": "warm"}, "user": "u1"})
+    assert plan.call == {
         "source": "docs",
         "user": "u1",
         "inputs": {"persona": "a pirate", "tone": "warm"},
     }
-    assert changes == {"temperature": 0.9, "tools": []}
+    assert plan.target == PromptTarget(path="support/bot", environment="production")
+    assert (plan.overrides, plan.tools) == ({"temperature": 0.9}, [])
 
 
-def test_plan_call_without_changes_selects_the_version_and_sends_no_kernel() -> None:
-    call, changes = plan_call({"path": "p", "environment": "staging"}, {"version_id": "prv_9"})
-    assert changes is None
-    assert call == {"path": "p", "environment": "staging", "version_id": "prv_9"}
+def test_plan_call_per_call_version_wins() -> None:
+    plan = plan_call({"path": "p", "environment": "staging"}, {"version_id": "prv_9"})
+    assert plan.target == PromptTarget(path="p", environment="staging", version_id="prv_9")
+    assert (plan.overrides, plan.tools, plan.call) == ({}, [], {})
 
 
 def test_plan_call_converts_tools_and_defaults_choice_to_auto() -> None:
@@ -328,22 +272,11 @@ def test_plan_call_converts_tools_and_defaults_choice_to_auto() -> None:
         """Look a word up."""
         return word
 
-    call, changes = plan_call({"id": "pr_1"}, {"tools": [FunctionTool.from_defaults(fn=lookup)]})
-    assert call["tool_choice"] == "auto"
-    assert changes is not None and [t["name"] for t in changes["tools"]] == ["lookup"]
+    plan = plan_call({"id": "pr_1"}, {"tools": [FunctionTool.from_defaults(fn=lookup)]})
+    assert plan.call["tool_choice"] == "auto"
+    assert [t["name"] for t in plan.tools] == ["lookup"]
 
 
 def test_plan_call_rejects_unknown_keywords() -> None:
     with pytest.raises(TypeError, match="'temprature'"):
         plan_call({"path": "p"}, {"temprature": 1})
-
-
-def test_prompt_lookup_by_path_matches_exactly() -> None:
-    class Listed:
-        def __init__(self, id: str, path: str) -> None:
-            self.id, self.path = id, path
-
-    listed = [Listed("pr_a", "other/bot"), Listed("pr_b", "support/bot")]
-    assert basename("support/bot/") == "bot"
-    assert id_for_path(listed, "support/bot") == "pr_b"
-    assert id_for_path(listed, "bot") is None

@@ -124,7 +124,7 @@ async def test_streamed_tool_call_has_partial_then_whole_arguments(llm: Humanloo
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
-async def test_stored_prompt_keeps_template_and_tools_when_tools_are_bound(
+async def test_stored_prompt_keeps_its_template_and_the_bound_tools_are_what_the_model_sees(
     client: humanloop_core.Humanloop, base_url: str, api_key: str, mode: str
 ) -> None:
     path = fresh_path("stored")
@@ -149,7 +149,7 @@ async def test_stored_prompt_keeps_template_and_tools_when_tools_are_bound(
     assert version["template"] == template
     assert version["model"] == "mock-1"
     assert version["temperature"] == 0.5
-    assert [t["name"] for t in version["tools"]] == ["lookup", "add"]
+    assert [t["name"] for t in version["tools"]] == ["add"]  # chat_with_tools' tools replace stored ones
     # The stored prompt is found by path, and the template was rendered with the inputs.
     assert response.raw["messages"][0]["content"] == "You are a pirate."
 

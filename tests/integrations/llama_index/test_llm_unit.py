@@ -10,6 +10,8 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.tools import FunctionTool
 from llama_index.llms.humanloop import Humanloop
 
+from humanloop_core import PromptTarget
+
 SECRET = "hl-sk-do-not-leak-1234"
 
 
@@ -51,21 +53,20 @@ def test_key_survives_pickling_only_as_secret() -> None:
 
 def test_plan_without_overrides_names_the_prompt_and_sends_no_kernel() -> None:
     llm = Humanloop(path="p", environment="production", inputs={"persona": "a pirate"})
-    call, changes = llm._plan([ChatMessage(role="user", content="Hi")], {"inputs": {"x": 1}})
-    assert changes is None
-    assert call == {
-        "path": "p",
-        "environment": "production",
+    plan = llm._plan([ChatMessage(role="user", content="Hi")], {"inputs": {"x": 1}})
+    assert (plan.overrides, plan.tools) == ({}, [])
+    assert plan.target == PromptTarget(path="p", environment="production")
+    assert plan.call == {
         "inputs": {"persona": "a pirate", "x": 1},
         "messages": [{"role": "user", "content": "Hi"}],
     }
 
 
-def test_plan_with_overrides_or_tools_sends_a_kernel_without_version_selection() -> None:
+def test_plan_with_overrides_collects_them_for_the_resolver() -> None:
     llm = Humanloop(path="p", version_id="prv_1", temperature=0.3)
-    call, changes = llm._plan([ChatMessage(role="user", content="Hi")], {"max_tokens": 9})
-    assert changes == {"temperature": 0.3, "max_tokens": 9, "tools": []}
-    assert "version_id" not in call and "environment" not in call
+    plan = llm._plan([ChatMessage(role="user", content="Hi")], {"max_tokens": 9})
+    assert plan.overrides == {"temperature": 0.3, "max_tokens": 9}
+    assert "version_id" not in plan.call and plan.target.version_id == "prv_1"
 
 
 def test_unknown_keyword_is_an_error_not_silently_dropped() -> None:

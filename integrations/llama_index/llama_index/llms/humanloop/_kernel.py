@@ -1,38 +1,18 @@
-"""How a call's overrides and tools combine with the stored prompt's kernel.
+"""A LlamaIndex call's arguments: which of them change the prompt's kernel, and which are
+``prompts.call`` parameters. Pure functions.
 
-A Humanloop prompt is more than a model name: its deployed version holds a template,
-parameters and tools. Sending a kernel with ``prompts.call`` replaces all of that, so
-whenever the adapter must send one (tools bound, parameters overridden) it starts from
-the deployed version's kernel and changes only what the caller set. Pure functions.
+Looking the stored prompt up, caching it and merging these overrides and bound tools
+into it is humanloop_core's ``PromptResolver``, shared with the LangChain adapter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from humanloop_core import PromptTarget
 
 from ._convert import tool_to_wire
-
-# Fields of a version that make up its kernel (PromptKernelRequest); everything else
-# on a PromptResponse (ids, timestamps, counts) describes the version, not the call.
-KERNEL_FIELDS = (
-    "model",
-    "endpoint",
-    "template",
-    "provider",
-    "max_tokens",
-    "temperature",
-    "top_p",
-    "stop",
-    "presence_penalty",
-    "frequency_penalty",
-    "other",
-    "seed",
-    "response_format",
-    "tools",
-    "linked_tools",
-    "attributes",
-)
 
 # prompts.call fields a caller may pass per call (or in ``additional_kwargs``), besides
 # messages, inputs and kernel fields.
@@ -71,55 +51,20 @@ SETTINGS = (
 )
 
 
-def kernel_of(prompt: Any) -> dict[str, Any]:
-    """The kernel of a stored version (``PromptResponse`` or its dict), JSON-ready."""
-    data = (
-        prompt if isinstance(prompt, Mapping) else prompt.model_dump(mode="json", exclude_none=True)
-    )
-    kernel = {key: data[key] for key in KERNEL_FIELDS if data.get(key) is not None}
-    linked = kernel.get("linked_tools")
-    if linked:
-        # A version lists linked tools in full; a request names them by id.
-        kernel["linked_tools"] = [tool if isinstance(tool, str) else tool["id"] for tool in linked]
-    return kernel
+class Plan(NamedTuple):
+    """One call before any I/O: its ``prompts.call`` parameters (no address, no messages),
+    the prompt it targets, and what it changes in that prompt's kernel."""
+
+    call: dict[str, Any]
+    target: PromptTarget
+    overrides: dict[str, Any]
+    tools: list[dict[str, Any]]
 
 
-def merge_kernel(
-    deployed: Mapping[str, Any] | None,
-    overrides: Mapping[str, Any],
-    tools: Sequence[Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """The kernel to send: the deployed one, with set overrides and extra tools.
+def plan_call(settings: Mapping[str, Any], kwargs: Mapping[str, Any]) -> Plan:
+    """Split the LLM's settings and one call's kwargs into a ``Plan``.
 
-    Template, model and tools of the deployed version are kept unless overridden;
-    a bound tool replaces a stored tool of the same name and adds to the others.
-
-    Raises:
-        ValueError: when there is neither a deployed version nor a ``model`` override.
-    """
-    kernel = dict(deployed or {})
-    kernel.update({key: value for key, value in overrides.items() if value is not None})
-    if tools:
-        bound = {tool["name"] for tool in tools}
-        kept = [tool for tool in kernel.get("tools") or () if tool["name"] not in bound]
-        kernel["tools"] = [*kept, *tools]
-    if not kernel.get("model"):
-        raise ValueError(
-            "No deployed prompt version was found to take the model from; pass `model` "
-            "(and `provider`) to Humanloop(...), or point `path`/`id` at a stored prompt."
-        )
-    return kernel
-
-
-def plan_call(
-    settings: Mapping[str, Any], kwargs: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The ``prompts.call`` arguments (without messages) for one call, and the kernel
-    changes (overrides, plus bound ``tools``) when a kernel must be sent, else None.
-
-    Per-call values win over the LLM's settings; ``inputs`` merge key by key. Without a
-    kernel the version is chosen by ``version_id``/``environment``; with one, the kernel
-    itself names the version, so they are not sent.
+    Per-call values win over the LLM's settings; ``inputs`` merge key by key.
 
     Raises:
         TypeError: for a keyword ``prompts.call`` has no place for.
@@ -128,7 +73,7 @@ def plan_call(
     overrides = {key: settings.get(key) for key in OVERRIDABLE}
     overrides.update({key: kwargs.pop(key) for key in OVERRIDABLE if key in kwargs})
     tools = [
-        tool if isinstance(tool, Mapping) else tool_to_wire(tool)
+        dict(tool) if isinstance(tool, Mapping) else tool_to_wire(tool)
         for tool in kwargs.pop("tools", None) or ()
     ]
     tool_choice = kwargs.pop("tool_choice", None)
@@ -136,7 +81,6 @@ def plan_call(
     call.update({key: kwargs.pop(key) for key in CALL_PARAMS if key in kwargs})
     call["inputs"] = {**settings.get("inputs", {}), **(kwargs.pop("inputs", None) or {})} or None
     call["provider_api_keys"] = settings.get("provider_api_keys")
-    call.update(path=settings.get("path"), id=settings.get("id"))
     selection = {
         key: kwargs.pop(key, None) or settings.get(key) for key in ("version_id", "environment")
     }
@@ -144,22 +88,10 @@ def plan_call(
         raise TypeError(f"Humanloop got unexpected keyword arguments: {sorted(kwargs)}")
     if tools:
         call["tool_choice"] = tool_choice if tool_choice is not None else "auto"
+    target = PromptTarget(path=settings.get("path"), id=settings.get("id"), **selection)
     changes = {key: value for key, value in overrides.items() if value is not None}
-    if not changes and not tools:
-        return _without_none({**call, **selection}), None
-    return _without_none(call), {**changes, "tools": tools}
+    return Plan(_without_none(call), target, changes, tools)
 
 
 def _without_none(call: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in call.items() if value is not None}
-
-
-def basename(path: str | None) -> str:
-    """The name filter that lists the prompt at ``path`` (its last segment)."""
-    return (path or "").rstrip("/").rsplit("/", 1)[-1]
-
-
-def id_for_path(prompts: Iterable[Any], path: str | None) -> str | None:
-    """The id of the prompt at exactly ``path`` among a name-filtered listing."""
-    wanted = (path or "").strip("/")
-    return next((p.id for p in prompts if p.path.strip("/") == wanted), None)

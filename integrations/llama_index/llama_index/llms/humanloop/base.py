@@ -35,7 +35,6 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model, PydanticProgramMode
 
 import humanloop_core
-from humanloop_core import NotFoundError
 from humanloop_core.call_errors import adapter_errors
 from humanloop_core.pools import PerLoop, shared_http_client
 
@@ -43,10 +42,7 @@ from ._convert import resolve_tool_choice, to_wire_messages, tool_selections, to
 from ._kernel import (
     CALL_PARAMS,
     SETTINGS,
-    basename,
-    id_for_path,
-    kernel_of,
-    merge_kernel,
+    Plan,
     plan_call,
 )
 from ._metadata import llm_metadata
@@ -60,12 +56,14 @@ class Humanloop(FunctionCallingLLM):
     """A Humanloop prompt, called through ``prompts.call``, as a LlamaIndex LLM.
 
     The prompt is named by ``path`` or ``id`` (optionally pinned with ``version_id``
-    or ``environment``); its template variables come from ``inputs``. Kernel fields
-    (``model``, ``temperature``...) left unset keep the stored version's values. When
-    tools are bound or a kernel field is set, the deployed version's kernel is fetched
-    and only the set fields (and the bound tools, by name) change, so the template and
-    stored tools survive. Without a stored prompt, ``model`` and ``provider`` say what
-    to call.
+    or ``environment``); its template variables come from ``inputs``. A call that sets
+    no kernel field and binds no tool runs the stored version exactly. Otherwise
+    humanloop_core's ``PromptResolver`` looks the stored version up (one request, cached
+    ``prompt_cache_seconds``) and builds on it: set fields replace their own, and the
+    tools passed to ``chat_with_tools`` are exactly the tools the model sees (they
+    replace the stored prompt's tools for that call). The server files that kernel as a
+    version without making it the default. Without a stored prompt, ``model`` and
+    ``provider`` say what to call.
 
     Examples:
         ```python
@@ -110,7 +108,7 @@ class Humanloop(FunctionCallingLLM):
         "the model's output limit from the table, else LlamaIndex's default).",
     )
     prompt_cache_seconds: float = Field(
-        default=60.0, ge=0, description="How long a fetched deployed kernel is reused."
+        default=60.0, ge=0, description="How long a looked-up stored prompt is reused."
     )
 
     @field_validator("additional_kwargs")
@@ -134,7 +132,7 @@ class Humanloop(FunctionCallingLLM):
     # LlamaIndex's sync entry points often run each coroutine in a fresh loop (asyncio.run).
     _own_aclient: PerLoop[humanloop_core.AsyncHumanloop] | None = PrivateAttr(default=None)
     _provider_api_keys: dict[str, str] | None = PrivateAttr(default=None)
-    _kernel_cache: tuple[float, dict[str, Any] | None] | None = PrivateAttr(default=None)
+    _cache: humanloop_core.PromptCache | None = PrivateAttr(default=None)
     _seen_model: tuple[float, str] | None = PrivateAttr(default=None)
 
     def __init__(
@@ -197,19 +195,24 @@ class Humanloop(FunctionCallingLLM):
             seen_at, model = self._seen_model
             if time.monotonic() - seen_at < self.prompt_cache_seconds:
                 return model
-        hit, kernel = self._cached_kernel()
-        return str(kernel["model"]) if hit and kernel and kernel.get("model") else None
+        hit, prompt = self._prompt_cache().get(self._target())
+        return str(prompt.model) if hit and prompt is not None and prompt.model else None
 
     def _stored_model(self) -> str | None:
         """The stored version's model, fetched; ``None`` if unknown (never raises)."""
         if self.context_window and (self.num_output or self.max_tokens):
             return None  # nothing to size: only the name would come from the lookup
+        resolver = humanloop_core.PromptResolver(self._get_client(), cache=self._prompt_cache())
         try:
-            kernel = self._deployed_kernel()
+            prompt = resolver.resolve(self._target())
         except Exception:  # an unreachable server must not break building an index
             return None
-        model = (kernel or {}).get("model")
-        return str(model) if model else None
+        return str(prompt.model) if prompt is not None and prompt.model else None
+
+    def _target(self) -> humanloop_core.PromptTarget:
+        return humanloop_core.PromptTarget(
+            path=self.path, id=self.id, version_id=self.version_id, environment=self.environment
+        )
 
     def _answered(self, response: Any) -> ChatResponse:
         model = getattr(response.prompt, "model", None)
@@ -247,61 +250,30 @@ class Humanloop(FunctionCallingLLM):
 
     # -- building a call (pure but for reading self) ---------------------------------
 
-    def _plan(
-        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """The ``prompts.call`` arguments, and the kernel changes when a kernel must be sent."""
+    def _plan(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> Plan:
+        """The call planned from the settings and ``kwargs``, its messages converted."""
         settings = {key: getattr(self, key) for key in SETTINGS}
         settings["provider_api_keys"] = self._provider_api_keys
-        call, changes = plan_call(settings, kwargs)
-        call["messages"] = to_wire_messages(messages)
-        return call, changes
+        plan = plan_call(settings, kwargs)
+        plan.call["messages"] = to_wire_messages(messages)
+        return plan
 
-    def _cached_kernel(self) -> tuple[bool, dict[str, Any] | None]:
-        """(known, kernel): known when fetched less than ``prompt_cache_seconds`` ago."""
-        if self._kernel_cache is not None:
-            fetched_at, kernel = self._kernel_cache
-            if time.monotonic() - fetched_at < self.prompt_cache_seconds:
-                return True, kernel
-        return False, None
-
-    def _version(self) -> dict[str, Any]:
-        return {"version_id": self.version_id, "environment": self.environment}
-
-    def _remember(self, kernel: dict[str, Any] | None) -> dict[str, Any] | None:
-        self._kernel_cache = (time.monotonic(), kernel)
-        return kernel
-
-    @staticmethod
-    def _finish_plan(
-        call: dict[str, Any], changes: dict[str, Any], deployed: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        tools = changes.pop("tools")
-        call["prompt"] = merge_kernel(deployed, changes, tools)
-        return call
+    def _prompt_cache(self) -> humanloop_core.PromptCache:
+        """One cache per LLM, shared by the sync and async paths (the policy is
+        humanloop_core's ``PromptResolver``: one request per miss, kept
+        ``prompt_cache_seconds``)."""
+        if self._cache is None:
+            self._cache = humanloop_core.PromptCache(self.prompt_cache_seconds)
+        return self._cache
 
     # -- I/O shells: sync ----------------------------------------------------------
 
-    def _deployed_kernel(self) -> dict[str, Any] | None:
-        """The kernel of the version this LLM names, or None when there is none yet."""
-        hit, kernel = self._cached_kernel()
-        if hit:
-            return kernel
-        client = self._get_client()
-        try:
-            prompt_id = self.id or id_for_path(
-                client.prompts.list(name=basename(self.path)), self.path
-            )
-            prompt = client.prompts.get(prompt_id, **self._version()) if prompt_id else None
-        except NotFoundError:
-            prompt = None
-        return self._remember(kernel_of(prompt) if prompt is not None else None)
+    def _resolved(self, plan: Plan) -> dict[str, Any]:
+        resolver = humanloop_core.PromptResolver(self._get_client(), cache=self._prompt_cache())
+        return {**plan.call, **resolver.call_arguments(plan.target, plan.overrides, plan.tools)}
 
     def _call_args(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
-        call, changes = self._plan(messages, kwargs)
-        if changes is None:
-            return call
-        return self._finish_plan(call, changes, self._deployed_kernel())
+        return self._resolved(self._plan(messages, kwargs))
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = self._call_args(messages, kwargs)
@@ -312,9 +284,7 @@ class Humanloop(FunctionCallingLLM):
         plan = self._plan(messages, kwargs)  # argument errors surface now, not on first next()
 
         def gen() -> ChatResponseGen:
-            call, changes = plan
-            if changes is not None:
-                call = self._finish_plan(call, changes, self._deployed_kernel())
+            call = self._resolved(plan)
             accumulator = StreamAccumulator()
             with _call_errors(), self._get_client().prompts.call(stream=True, **call) as stream:
                 for item in stream:
@@ -345,28 +315,17 @@ class Humanloop(FunctionCallingLLM):
 
     # -- I/O shells: async ---------------------------------------------------------
 
-    async def _adeployed_kernel(self) -> dict[str, Any] | None:
-        hit, kernel = self._cached_kernel()
-        if hit:
-            return kernel
-        client = await self._get_aclient()
-        try:
-            prompt_id = self.id
-            if prompt_id is None:
-                pager = await client.prompts.list(name=basename(self.path))
-                prompt_id = id_for_path([p async for p in pager], self.path)
-            prompt = await client.prompts.get(prompt_id, **self._version()) if prompt_id else None
-        except NotFoundError:
-            prompt = None
-        return self._remember(kernel_of(prompt) if prompt is not None else None)
+    async def _aresolved(self, plan: Plan) -> dict[str, Any]:
+        resolver = humanloop_core.AsyncPromptResolver(
+            await self._get_aclient(), cache=self._prompt_cache()
+        )
+        resolved = await resolver.call_arguments(plan.target, plan.overrides, plan.tools)
+        return {**plan.call, **resolved}
 
     async def _acall_args(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
     ) -> dict[str, Any]:
-        call, changes = self._plan(messages, kwargs)
-        if changes is None:
-            return call
-        return self._finish_plan(call, changes, await self._adeployed_kernel())
+        return await self._aresolved(self._plan(messages, kwargs))
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = await self._acall_args(messages, kwargs)
@@ -380,9 +339,7 @@ class Humanloop(FunctionCallingLLM):
         plan = self._plan(messages, kwargs)
 
         async def gen() -> ChatResponseAsyncGen:
-            call, changes = plan
-            if changes is not None:
-                call = self._finish_plan(call, changes, await self._adeployed_kernel())
+            call = await self._aresolved(plan)
             accumulator = StreamAccumulator()
             client = await self._get_aclient()
             with _call_errors():
