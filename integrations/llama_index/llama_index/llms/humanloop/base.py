@@ -202,10 +202,12 @@ class Humanloop(FunctionCallingLLM):
         """The stored version's model, fetched; ``None`` if unknown (never raises)."""
         if self.context_window and (self.num_output or self.max_tokens):
             return None  # nothing to size: only the name would come from the lookup
-        resolver = humanloop_core.PromptResolver(self._get_client(), cache=self._prompt_cache())
         try:
-            prompt = resolver.resolve(self._target())
-        except Exception:  # an unreachable server must not break building an index
+            client = self._get_client()
+            prompt = humanloop_core.PromptResolver(client, cache=self._prompt_cache()).resolve(
+                self._target()
+            )
+        except Exception:  # no key, or an unreachable server, must not break building an index
             return None
         return str(prompt.model) if prompt is not None and prompt.model else None
 
