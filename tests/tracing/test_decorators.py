@@ -198,3 +198,26 @@ def test_client_decorators_take_the_official_sdks_arguments() -> None:
         theirs = set(inspect.signature(getattr(Official, name)).parameters) - {"self"}
         ours = set(inspect.signature(getattr(Humanloop, name)).parameters) - {"self"}
         assert theirs <= ours, (name, theirs - ours)
+
+
+def test_prompts_call_spans_of_this_client_join_the_decorated_trace(local_server: LocalServer,
+                                                                    unique_path: str) -> None:
+    """A prompts.call inside @flow is logged by the server itself; its client span, exported
+    on the same provider, hangs that log under the flow's log instead of duplicating it."""
+    p = pipeline(local_server.api_key, local_server.base_url)
+    client = Humanloop(api_key=local_server.api_key, base_url=local_server.base_url,
+                       tracer_provider=p.provider)
+    try:
+        @flow(path=f"{unique_path}/flow", tracer=p.tracer)
+        def ask(question: str) -> str | None:
+            response = client.prompts.call(path=f"{unique_path}/assistant", prompt={"model": "mock-1", "provider": "mock"},
+                                           messages=[{"role": "user", "content": question}])
+            return response.logs[0].output
+
+        assert ask("hello")
+        flushed(local_server)
+        [root] = logs_at(local_server, f"{unique_path}/flow")
+        [call] = logs_at(local_server, f"{unique_path}/assistant")  # one log, not two
+        assert call["trace_parent_id"] == root["id"]
+    finally:
+        p.shutdown()
