@@ -50,6 +50,7 @@ class TracingPipeline:
     processor: HumanloopSpanProcessor
     tracer: Tracer
     instrumentors: list[Any] = field(default_factory=list)
+    instrumented: bool = False  # tried already (a handler's pipeline is made without)
 
     def shutdown(self) -> None:
         """Undo the instrumentation, send what is queued, stop the export thread."""
@@ -76,9 +77,10 @@ def pipeline(api_key: str, base_url: str, *, instrument: bool = True) -> Tracing
             processor = HumanloopSpanProcessor(api_key, base_url)
             provider.add_span_processor(processor)
             found = TracingPipeline(provider, processor, provider.get_tracer("humanloop_core.decorators"))
-            if instrument:
-                found.instrumentors = instrument_providers(provider)
             _PIPELINES[key] = found
+        if instrument and not found.instrumented:
+            found.instrumented = True
+            found.instrumentors = instrument_providers(found.provider)
         return found
 
 
