@@ -43,7 +43,8 @@ def _get(
 def _upsert(
     *, datapoints: Datapoints, version_id: str | None = None, environment: str | None = None,
     path: str | None = None, id: str | None = None, action: Action | None = None,
-    attributes: Json | None = None, commit_message: str | None = None,
+    attributes: Json | None = None, version_name: str | None = None, version_description: str | None = None,
+    commit_message: str | None = None,
     request_options: RequestOptions | None = None,
 ) -> Operation[DatasetResponse]:
     """Create the dataset or a new version: ``action`` sets, adds or removes datapoints
@@ -71,7 +72,7 @@ class DatasetsResource(SyncFileResource[DatasetResponse, ListDatasets]):
 
     _kind = KIND
     # The official SDK's names for the shared version operations.
-    patch_dataset_version = SyncFileResource.update_version
+    update_dataset_version = SyncFileResource.update_version
     delete_dataset_version = SyncFileResource.delete_version
     get = sync_call(_get)  # the shared get, plus include_datapoints
     upsert = sync_call(_upsert)
@@ -83,7 +84,7 @@ class AsyncDatasetsResource(AsyncFileResource[DatasetResponse, ListDatasets]):
 
     _kind = KIND
     # The official SDK's names for the shared version operations.
-    patch_dataset_version = AsyncFileResource.update_version
+    update_dataset_version = AsyncFileResource.update_version
     delete_dataset_version = AsyncFileResource.delete_version
     get = async_call(_get)  # the shared get, plus include_datapoints
     upsert = async_call(_upsert)

@@ -48,6 +48,7 @@ def _log(
 
 def _upsert(
     *, spec: EvaluatorSpecArg, path: str | None = None, id: str | None = None,
+    version_name: str | None = None, version_description: str | None = None,
     commit_message: str | None = None, request_options: RequestOptions | None = None,
 ) -> Operation[EvaluatorResponse]:
     """Create the evaluator, or a new version of it when ``spec`` differs."""
@@ -59,7 +60,7 @@ class EvaluatorsResource(SyncFileResource[EvaluatorResponse, ListEvaluators]):
 
     _kind = KIND
     # The official SDK's names for the shared version operations.
-    patch_evaluator_version = SyncFileResource.update_version
+    update_evaluator_version = SyncFileResource.update_version
     delete_evaluator_version = SyncFileResource.delete_version
     log = sync_call(_log)
     upsert = sync_call(_upsert)
@@ -70,7 +71,7 @@ class AsyncEvaluatorsResource(AsyncFileResource[EvaluatorResponse, ListEvaluator
 
     _kind = KIND
     # The official SDK's names for the shared version operations.
-    patch_evaluator_version = AsyncFileResource.update_version
+    update_evaluator_version = AsyncFileResource.update_version
     delete_evaluator_version = AsyncFileResource.delete_version
     log = async_call(_log)
     upsert = async_call(_upsert)

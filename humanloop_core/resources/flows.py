@@ -65,6 +65,7 @@ def _update_log(
 
 def _upsert(
     *, attributes: Json, path: str | None = None, id: str | None = None,
+    version_name: str | None = None, version_description: str | None = None,
     commit_message: str | None = None, request_options: RequestOptions | None = None,
 ) -> Operation[FlowResponse]:
     """Create the flow, or a new version of it when ``attributes`` differ."""
@@ -76,7 +77,7 @@ class FlowsResource(SyncFileResource[FlowResponse, ListFlows]):
 
     _kind = KIND
     # The official SDK's names for the shared version operations.
-    patch_flow_version = SyncFileResource.update_version
+    update_flow_version = SyncFileResource.update_version
     delete_flow_version = SyncFileResource.delete_version
     log = sync_call(_log)
     update_log = sync_call(_update_log)
@@ -88,7 +89,7 @@ class AsyncFlowsResource(AsyncFileResource[FlowResponse, ListFlows]):
 
     _kind = KIND
     # The official SDK's names for the shared version operations.
-    patch_flow_version = AsyncFileResource.update_version
+    update_flow_version = AsyncFileResource.update_version
     delete_flow_version = AsyncFileResource.delete_version
     log = async_call(_log)
     update_log = async_call(_update_log)

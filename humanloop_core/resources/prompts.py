@@ -169,7 +169,8 @@ def _upsert(
     other: Json | None = None, seed: int | None = None,
     response_format: ResponseFormatArg | None = None,
     tools: list[ToolFunctionArg] | None = None, linked_tools: list[str] | None = None,
-    attributes: Json | None = None, commit_message: str | None = None,
+    attributes: Json | None = None, version_name: str | None = None, version_description: str | None = None,
+    commit_message: str | None = None,
     request_options: RequestOptions | None = None,
 ) -> Operation[PromptResponse]:
     """Create the prompt, or a new version of it when the kernel differs."""

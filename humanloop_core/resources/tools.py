@@ -48,7 +48,8 @@ def _upsert(
     *, path: str | None = None, id: str | None = None,
     function: ToolFunctionArg | None = None, source_code: str | None = None,
     setup_values: Json | None = None, attributes: Json | None = None,
-    tool_type: ToolTypeArg | None = None, commit_message: str | None = None,
+    tool_type: ToolTypeArg | None = None, version_name: str | None = None, version_description: str | None = None,
+    commit_message: str | None = None,
     request_options: RequestOptions | None = None,
 ) -> Operation[ToolResponse]:
     """Create the tool, or a new version of it when its definition differs."""
@@ -60,7 +61,7 @@ class ToolsResource(SyncFileResource[ToolResponse, ListTools]):
 
     _kind = KIND
     # The official SDK's names for the shared version operations.
-    patch_tool_version = SyncFileResource.update_version
+    update_tool_version = SyncFileResource.update_version
     delete_tool_version = SyncFileResource.delete_version
     log = sync_call(_log)
     upsert = sync_call(_upsert)
@@ -71,7 +72,7 @@ class AsyncToolsResource(AsyncFileResource[ToolResponse, ListTools]):
 
     _kind = KIND
     # The official SDK's names for the shared version operations.
-    patch_tool_version = AsyncFileResource.update_version
+    update_tool_version = AsyncFileResource.update_version
     delete_tool_version = AsyncFileResource.delete_version
     log = async_call(_log)
     upsert = async_call(_upsert)

@@ -51,3 +51,15 @@ async def test_a_call_names_its_log(hl: Api, unique_path: str) -> None:
     called = await hl.prompts.call(path=unique_path, messages=[{"role": "user", "content": "hi"}])
     assert called.log_id == called.id
     assert (await hl.logs.get(called.log_id)).id == called.id
+
+
+async def test_upsert_names_and_describes_the_version(hl: Api, unique_path: str) -> None:
+    v1 = await hl.prompts.upsert(path=unique_path, version_name="baseline",
+                                 version_description="the first", **MOCK_KERNEL)
+    assert (v1.version_name, v1.version_description) == ("baseline", "the first")
+    with pytest.raises(ConflictError, match="baseline"):
+        await hl.prompts.upsert(path=unique_path, version_name="baseline", temperature=0.1,
+                                **MOCK_KERNEL)
+    data = await hl.datasets.upsert(path=unique_path + "-d", version_name="v1",
+                                    datapoints=[{"inputs": {"q": "1"}}])
+    assert data.version_name == "v1"

@@ -108,3 +108,19 @@ def test_a_kernel_from_the_official_sdk_does_not_move_the_default(sdk: Humanloop
     assert (renamed.version_name, renamed.version_description) == ("experiment", "why")
     sdk.prompts.delete_prompt_version(prompt.id, other)
     assert other not in {v.version_id for v in sdk.prompts.list_versions(id=prompt.id).records}
+
+
+def test_official_sdk_version_names(sdk: Humanloop, unique_path: str) -> None:
+    from humanloop.core.api_error import ApiError as SdkApiError
+
+    first = sdk.prompts.upsert(path=unique_path, model="mock-1", provider="mock",
+                               version_name="v1", version_description="first")
+    assert (first.version_name, first.version_description) == ("v1", "first")
+    with pytest.raises(SdkApiError) as raised:
+        sdk.prompts.upsert(path=unique_path, model="mock-1", provider="mock", temperature=0.5,
+                           version_name="v1")
+    assert raised.value.status_code == 409
+    tool = sdk.tools.upsert(path=unique_path + "-tool", function={"name": "f", "description": "d"},
+                            version_name="t1")
+    renamed = sdk.tools.update_tool_version(tool.id, tool.version_id, name="t1-final")
+    assert renamed.version_name == "t1-final"

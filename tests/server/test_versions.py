@@ -7,6 +7,7 @@ kernel carried by a call or log files a version but never moves the default.
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -226,3 +227,36 @@ def test_a_database_from_before_versions_had_names_opens_and_resolves_as_before(
         file = store.get_file("pr_1") or {}
         assert files.resolve_version(store, file)["id"] == "prv_b"  # yesterday's answer
         store.close()
+
+
+@pytest.mark.parametrize("route", ["prompts", "tools", "datasets", "evaluators", "flows"])
+def test_upsert_names_versions_uniquely_per_file(http: httpx.Client, unique_path: str, route: str) -> None:
+    def body(n: int, **labels: str) -> dict[str, Any]:
+        if route == "datasets":
+            return {"path": unique_path, "datapoints": [{"inputs": {"n": str(n)}}], **labels}
+        kernel = copy.deepcopy(FIRST[route])
+        key = "spec" if route == "evaluators" else ("function" if route == "tools" else None)
+        target = kernel[key] if key else kernel
+        target.setdefault("attributes", {})["n"] = n
+        return {"path": unique_path, **kernel, **labels}
+
+    one = http.post(f"/{route}", json=body(1, version_name="v1", version_description="first"))
+    assert one.status_code == 200, one.text
+    assert (one.json()["version_name"], one.json()["version_description"]) == ("v1", "first")
+    again = http.post(f"/{route}", json=body(1, version_name="v1"))  # the same save: fine
+    assert again.status_code == 200 and again.json()["version_id"] == one.json()["version_id"]
+    reused = http.post(f"/{route}", json=body(2, version_name="v1"))
+    assert reused.status_code == 409 and "'v1'" in reused.json()["detail"]
+    renamed = http.post(f"/{route}", json=body(1, version_name="other"))
+    assert renamed.status_code == 409 and "PATCH" in renamed.json()["detail"]
+    # Other files may use the same name.
+    elsewhere = body(1, version_name="v1")
+    elsewhere["path"] = unique_path + "-b"
+    assert http.post(f"/{route}", json=elsewhere).status_code == 200
+    # A deleted version frees its name.
+    two = http.post(f"/{route}", json=body(2, version_name="v2")).json()
+    file_id = one.json()["id"]
+    assert http.delete(f"/{route}/{file_id}/versions/{one.json()['version_id']}").status_code == 204
+    three = http.post(f"/{route}", json=body(3, version_name="v1"))
+    assert three.status_code == 200 and three.json()["version_id"] not in (one.json()["version_id"],
+                                                                          two["version_id"])
