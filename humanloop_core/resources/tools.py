@@ -11,11 +11,14 @@ from ..types import (
     CreateToolLogResponse,
     ListTools,
     PaginatedData_ToolResponse_,
+    ToolCallResponse,
     ToolLogRequest,
     ToolRequest,
     ToolResponse,
+    ToolsCallRequest,
     UpdateToolRequest,
 )
+from ._base import body, split
 from ._files import AsyncFileResource, FileKind, SyncFileResource, log_op, upsert_op
 from ._shells import async_call, sync_call
 
@@ -44,6 +47,26 @@ def _log(
     return log_op(KIND, ToolLogRequest, CreateToolLogResponse, locals())
 
 
+def _call(
+    *, version_id: str | None = None, environment: str | None = None,
+    path: str | None = None, id: str | None = None, tool: ToolKernelArg | None = None,
+    inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+    start_time: datetime | None = None, end_time: datetime | None = None,
+    log_status: Literal["complete", "incomplete"] | None = None,
+    source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
+    user: str | None = None, tool_call_request_environment: str | None = None,
+    save: bool | None = None, log_id: str | None = None,
+    request_options: RequestOptions | None = None,
+) -> Operation[ToolCallResponse]:
+    """Run the tool's Python ``source_code`` on the server with ``inputs`` as keyword
+    arguments, and log it; a failure is the log's ``error``."""
+    params, fields = split(locals(), ("version_id", "environment"))
+    if "tool_call_request_environment" in fields:
+        fields["environment"] = fields.pop("tool_call_request_environment")
+    return Operation(name="tools.call", method="POST", path="/tools/call", cast_to=ToolCallResponse,
+                     params=params, json=body("tools.call", ToolsCallRequest, fields), options=request_options)
+
+
 def _upsert(
     *, path: str | None = None, id: str | None = None,
     function: ToolFunctionArg | None = None, source_code: str | None = None,
@@ -63,6 +86,7 @@ class ToolsResource(SyncFileResource[ToolResponse, ListTools]):
     # The official SDK's names for the shared version operations.
     update_tool_version = SyncFileResource.update_version
     delete_tool_version = SyncFileResource.delete_version
+    call = sync_call(_call)
     log = sync_call(_log)
     upsert = sync_call(_upsert)
 
@@ -74,5 +98,6 @@ class AsyncToolsResource(AsyncFileResource[ToolResponse, ListTools]):
     # The official SDK's names for the shared version operations.
     update_tool_version = AsyncFileResource.update_version
     delete_tool_version = AsyncFileResource.delete_version
+    call = async_call(_call)
     log = async_call(_log)
     upsert = async_call(_upsert)

@@ -30,10 +30,11 @@ def resolve_reference(store: Store, ref: BaseModel, where: str) -> tuple[Row, Ro
         if version is None:
             raise not_found(f"{where} version", data["version_id"])
         return store.get_file(version["file_id"]) or {}, version
-    key = data.get("file_id") or data.get("path")
+    by_id = data.get("file_id") or data.get("id")  # v5 says file_id; the SDK's newer refs say id
+    key = by_id or data.get("path")
     if not key:
         raise invalid(["body", where], "give a `version_id`, `file_id` or `path`", "missing")
-    file = store.get_file(key) if data.get("file_id") else store.get_file_by_path(files.clean_path(key))
+    file = store.get_file(key) if by_id else store.get_file_by_path(files.clean_path(key))
     if file is None:
         raise not_found(where, key)
     return file, files.resolve_version(store, file, None, data.get("environment"))

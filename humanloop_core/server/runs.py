@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from humanloop_core import types as t
 
 from . import evaluations, jobs, judging, logs
 from .errors import ApiProblem, invalid, not_found
@@ -26,41 +26,10 @@ CALLABLE = ("prompt",)  # kinds the server can call for an orchestrated run
 FINAL = ("completed", "cancelled", "failed")
 
 
-class RunReference(BaseModel):
-    """``dataset`` / ``version`` of a run request: by version id, or file id/path + environment."""
-
-    version_id: str | None = None
-    file_id: str | None = None
-    path: str | None = None
-    environment: str | None = None
-
-
-class CreateRunBody(BaseModel):
-    dataset: RunReference | None = None
-    version: RunReference | None = None
-    orchestrated: bool | None = None
-    use_existing_logs: bool | None = None
-
-
-class UpdateRunBody(BaseModel):
-    control: bool | None = None
-    status: str | None = None
-
-
-class AddLogsBody(BaseModel):
-    log_ids: list[str]
-
-
-class EvaluatorRef(BaseModel):
-    version_id: str | None = None
-    file_id: str | None = None
-    path: str | None = None
-    environment: str | None = None
-    orchestrated: bool | None = None
-
-
-class AddEvaluatorsBody(BaseModel):
-    evaluators: list[EvaluatorRef]
+CreateRunBody = t.EvaluationsCreateRunRequest
+UpdateRunBody = t.EvaluationsUpdateEvaluationRunRequest
+AddLogsBody = t.EvaluationsAddLogsToRunRequest
+AddEvaluatorsBody = t.EvaluationsAddEvaluatorsRequest
 
 
 def _get_run(store: Store, evaluation_id: str, run_id: str) -> Row:
@@ -301,7 +270,10 @@ def evaluation_logs(store: Store, evaluation_id: str, page: int, size: int,
             continue
         rendered = renderer.render(log)
         record: dict[str, Any] = {"run_id": run_id, "log": rendered,
-                                  "evaluator_logs": rendered.get("evaluator_logs", [])}
+                                  "evaluator_logs": rendered.get("evaluator_logs", []),
+                                  # what readers of the older report form look for
+                                  "evaluated_version": renderer.version(log["type"], log["file_id"],
+                                                                        log["version_id"])}
         if link["datapoint_id"] in points:
             record["datapoint"] = points[link["datapoint_id"]]
         records.append(record)

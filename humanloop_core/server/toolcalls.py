@@ -11,10 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import datetime
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict
 
 from humanloop_core import types as t
 
@@ -26,26 +23,7 @@ from .store import Row, Store, new_id, now
 TOOL = files.KINDS["tool"]
 
 
-class ToolCallBody(BaseModel):
-    """The body the official SDK 0.8.38 sends (``tools.call``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    path: str | None = None
-    id: str | None = None
-    tool: t.ToolKernelRequest | None = None
-    inputs: dict[str, Any] | None = None
-    source: str | None = None
-    metadata: dict[str, Any] | None = None
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    log_status: str | None = None
-    source_datapoint_id: str | None = None
-    trace_parent_id: str | None = None
-    user: str | None = None
-    environment: str | None = None
-    save: bool | None = None
-    log_id: str | None = None
+ToolCallBody = t.ToolsCallRequest
 
 
 def _resolve(store: Store, body: ToolCallBody, version_id: str | None,

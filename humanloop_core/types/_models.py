@@ -211,7 +211,7 @@ __all__ = [
 
 ChatRole = Literal['user', 'assistant', 'system', 'tool', 'developer']
 EnvironmentTag = Literal['default', 'other']
-EvaluationStatus = Literal['pending', 'running', 'completed', 'cancelled']
+EvaluationStatus = Literal['pending', 'running', 'completed', 'cancelled', 'failed']
 EvaluatorArgumentsType = Literal['target_free', 'target_required']
 EvaluatorReturnTypeEnum = Literal['boolean', 'number', 'select', 'multi_select', 'text']
 FileType = Literal['prompt', 'tool', 'dataset', 'evaluator', 'flow', 'agent']
@@ -2098,6 +2098,7 @@ class EvaluationRunResponse(ResponseModel):
     created_by: Optional[Any] = None
     status: EvaluationStatus
     control: bool
+    error: Optional[str] = None
 
 
 class EvaluationRunsResponse(ResponseModel):

@@ -10,7 +10,7 @@ from humanloop_core.types import (
     DatasetResponse,
     EvaluationResponse,
     EvaluationStats,
-    PaginatedData_EvaluationReportLogResponse_,
+    PaginatedDataEvaluationLogResponse,
 )
 from tests.resources.conftest import Api
 
@@ -57,7 +57,7 @@ async def test_evaluation_lifecycle(hl: Api, prompt: object, unique_path: str) -
     stats = await hl.evaluations.get_stats(evaluation.id)
     assert isinstance(stats, EvaluationStats)
     logs = await hl.evaluations.get_logs(evaluation.id, size=10)
-    assert isinstance(logs, PaginatedData_EvaluationReportLogResponse_)
+    assert isinstance(logs, PaginatedDataEvaluationLogResponse)
     await hl.evaluations.delete(evaluation.id)
     with pytest.raises(NotFoundError):
         await hl.evaluations.get(evaluation.id)

@@ -7,6 +7,7 @@ while the server keeps answering, and queued judgments survive the server being 
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -172,3 +173,38 @@ def test_judgments_queued_when_the_server_is_killed_are_made_after_restart(tmp_p
         assert all(found[0]["judgment"] is True for found in judged.values())
     finally:
         server.stop()
+
+
+def test_logs_with_a_run_id_join_the_run_and_are_judged(server: LocalServer) -> None:
+    # threading is imported for this: a client logging from several threads at once
+    with client(server.base_url, server.api_key) as http:
+        prompt = http.post("/prompts", json={"path": "fed", **MOCK}).json()
+        dataset = http.post("/datasets", json={"path": "fed-data", "datapoints": [
+            {"inputs": {"n": str(i)}} for i in range(6)]}).json()
+        judge = http.post("/evaluators", json={"path": "fed-judge", **python_judge(
+            "def f(log):\n    return log['output'] == 'ok'\n")}).json()
+        evaluation = http.post("/evaluations", json={"file": {"id": prompt["id"]},
+                                                     "evaluators": [{"version_id": judge["version_id"]}]}).json()
+        run = http.post(f"/evaluations/{evaluation['id']}/runs", json={
+            "dataset": {"version_id": dataset["version_id"]}, "version": {"version_id": prompt["version_id"]},
+            "orchestrated": False}).json()
+        assert run["status"] == "pending"
+        points = http.get(f"/datasets/{dataset['id']}/datapoints", params={"size": 10}).json()["records"]
+
+        def log(point: dict[str, Any]) -> None:
+            http.post("/prompts/log", json={"id": prompt["id"], "output": "ok", "run_id": run["id"],
+                                            "source_datapoint_id": point["id"], "inputs": point["inputs"]})
+
+        threads = [threading.Thread(target=log, args=(p,)) for p in points]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            stats = http.get(f"/evaluations/{evaluation['id']}/stats").json()
+            if stats["run_stats"][0]["status"] == "completed":
+                break
+            time.sleep(0.2)
+        assert stats["run_stats"][0]["num_logs"] == 6 and stats["status"] == "completed"
+        assert stats["run_stats"][0]["evaluator_stats"][0]["num_true"] == 6
