@@ -28,6 +28,7 @@ MODULES = [
     "bench_import",
     "bench_client",
     "bench_server",
+    "bench_server_load",
     "bench_langchain",
     "bench_llama_index",
     "bench_tracing",
@@ -177,6 +178,11 @@ by repeat. Ratio = cost relative to the suite's first (baseline) row: time, memo
   process, a fresh one for each concurrency; raw httpx, this client and the official
   SDK at 1, 10 and 100 concurrent callers (threads for sync, asyncio tasks for async),
   3 alternating rounds, median; time to first chunk is the median of 50 streamed calls.
+- server_load: `prompts.call` (mock provider, SQLite file) of the server started as users start
+  it, beside a bare FastAPI route on uvicorn answering the same bytes, each in its own process,
+  loaded by `wrk` (or, without it, one asyncio HTTP/1.1 client process per core) for 4 s at 1,
+  10, 100 and 1,000 open connections, bare then server at each level; then `--workers 2`,
+  and PostgreSQL (a server started from the machine's binaries) with one and two replicas.
 - langchain / llama_index: `ChatHumanloop` vs `ChatOpenAI`, the LlamaIndex LLM vs
   llama-index-llms-openai's `OpenAI`, each over a MockTransport answering with the same
   text, deltas and token counts in its own wire format; best of 9 repeats.
