@@ -222,9 +222,8 @@ def _postgres_rows(tmp: Path, generator: str | None) -> list[Row]:
     try:
         with product_servers(pg.fresh_schema(), tmp) as (url,):
             one = load(url, 100, generator)
-        with product_servers(pg.fresh_schema(), tmp, count=2) as urls:
-            with mp.get_context("spawn").Pool(2) as pool:
-                both = sum(pool.starmap(load, [(u, 50, generator) for u in urls]))
+        with product_servers(pg.fresh_schema(), tmp, count=2) as urls, mp.get_context("spawn").Pool(2) as pool:
+            both = sum(pool.starmap(load, [(u, 50, generator) for u in urls]))
     finally:
         pg.stop()
     return [row("prompts.call (mock, PostgreSQL), 1 server, 100 connections", one, "calls/s", 1.0),
