@@ -202,6 +202,20 @@ def test_stream_is_streamed_from_the_provider(http: httpx.Client, fakes: dict[st
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
+def test_streams_keep_the_provider_connection_for_the_next_call(http: httpx.Client, fakes: dict[str, Fake],
+                                                                provider: str) -> None:
+    """A stream read to its end hands its connection back to the pool: a second call
+    reuses it instead of paying a new TCP (and, for real providers, TLS) handshake."""
+    fake = fakes[provider]
+    call(http, provider, stream=True)
+    before = len(fake.requests)
+    for _ in range(2):
+        assert "error" not in call(http, provider, stream=True)[-1]
+    peers = {r.peer for r in fake.requests[before:]}
+    assert len(peers) == 1, peers
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_parallel_tool_calls_plain_and_streamed(http: httpx.Client, fakes: dict[str, Fake], provider: str) -> None:
     if not CASES[provider].tools:
         response = call(http, provider, kernel={"tools": TOOLS})

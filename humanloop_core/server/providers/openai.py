@@ -169,8 +169,10 @@ class OpenAIProvider(HttpProvider):
         url, headers = self._target(request)
         calls: dict[tuple[int, int], dict[str, str]] = {}
         async for event in self._sse(url, build_payload(request, True), headers, request.api_key):
+            # Read on past [DONE] to the end of the body: leaving a response unread closes
+            # its connection, and the next call would pay a new TCP (and TLS) handshake.
             if event.data.strip() == "[DONE]":
-                break
+                continue
             for chunk in chunk_from_wire(json.loads(event.data), calls):
                 yield chunk
 

@@ -127,13 +127,16 @@ class ReplicateProvider(HttpProvider):
         stream_url = (prediction.get("urls") or {}).get("stream")
         if not stream_url:
             raise ProviderError(f"replicate model {request.model!r} does not stream its output", 400)
+        done = False
         async for event in self._sse(stream_url, None, headers, key, method="GET"):
-            if event.event == "output":
+            # Read to the end of the body even after "done": the connection then goes
+            # back to the pool instead of being closed.
+            if event.event == "output" and not done:
                 yield Chunk(output=event.data)
             elif event.event == "error":
                 raise ProviderError(f"replicate prediction failed: {event.data}", 502)
             elif event.event == "done":
-                break
+                done = True
         # The event stream carries no usage: the finished prediction's metrics do.
         get_url = (prediction.get("urls") or {}).get("get")
         if not get_url:

@@ -41,6 +41,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     raw_path: str = ""  # as sent, still percent-encoded
+    peer: tuple[str, int] = ("", 0)  # the client's address: one per connection
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -109,7 +110,7 @@ class Fake:
                 parts = urlsplit(self.path)
                 request = Request(self.command, unquote(parts.path), parse_qs(parts.query),
                                   {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(size),
-                                  self.path)
+                                  self.path, self.client_address)
                 fake.requests.append(request)
                 response = fake.handle(request)
                 self.send_response(response.status)
