@@ -21,12 +21,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# One run writes the printed table, tests/benchmarks/RESULTS.md and the README's table.
 # The server load rows use wrk when it is there (installed here when apt-get may be used);
 # otherwise they fall back to a multi-process Python load generator.
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		apt-get install -y -q wrk >/dev/null 2>&1; } || echo "wrk not found: server load rows use the Python generator"
-	$(PY) -m tests.benchmarks
+	$(PY) -m tests.benchmarks --markdown tests/benchmarks/RESULTS.md --readme README.md
 
 soak: $(STAMP)
 	$(PY) -m tests.reliability.soak

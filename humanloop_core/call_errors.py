@@ -13,9 +13,7 @@ API's ``prompt`` field, which an adapter user never sees).
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from .core.errors import ApiError, NotFoundError, PromptCallError
@@ -65,14 +63,23 @@ def adapter_error(exc: ApiError, *, adapter: str, create_hint: str) -> ApiError:
     return exc
 
 
-@contextlib.contextmanager
-def adapter_errors(*, adapter: str, create_hint: str) -> Iterator[None]:
+class adapter_errors:  # noqa: N801  (used like a function: ``with adapter_errors(...):``)
     """Raise :func:`adapter_error`'s error for an ``ApiError`` leaving the block (chained
-    to the original); works around a generator's ``yield`` too."""
-    try:
-        yield
-    except ApiError as exc:
-        error = adapter_error(exc, adapter=adapter, create_hint=create_hint)
-        if error is exc:
-            raise
-        raise error from exc
+    to the original); works around a generator's ``yield`` too. Stateless, so one
+    instance may be built once and reused for every call."""
+
+    __slots__ = ("_adapter", "_create_hint")
+
+    def __init__(self, *, adapter: str, create_hint: str) -> None:
+        self._adapter = adapter
+        self._create_hint = create_hint
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        if isinstance(exc, ApiError):
+            error = adapter_error(exc, adapter=self._adapter, create_hint=self._create_hint)
+            if error is not exc:
+                raise error from exc

@@ -74,3 +74,22 @@ def test_aggregator_table_and_markdown() -> None:
 def test_aggregator_skips_a_module_that_does_not_exist() -> None:
     rows, note = bench._run_module("bench_not_there")
     assert rows == [] and "skipped" in note
+
+
+def test_readme_table_is_replaced_between_the_markers_only() -> None:
+    readme = f"# Title\n\nintro\n{bench.README_START}\nold table\n{bench.README_END}\n\n## Next\n"
+    new = bench.readme_with(readme, "| new | table |\n")
+    assert new == f"# Title\n\nintro\n{bench.README_START}\n| new | table |\n{bench.README_END}\n\n## Next\n"
+    assert bench.readme_with(new, "| newer |") .count(bench.README_START) == 1
+    with pytest.raises(ValueError, match="markers"):
+        bench.readme_with("# no markers\n", "x")
+
+
+def test_the_projects_readme_has_the_markers_and_make_bench_writes_both() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.count(bench.README_START) == readme.count(bench.README_END) == 1
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "--markdown tests/benchmarks/RESULTS.md --readme README.md" in makefile
+    section = bench.readme_section([("bench_client", [{"name": "x", "value": 1.0, "unit": "us", "ratio": 1.0}])],
+                                   {"bench_client": "1 rows in 1 s"})
+    assert section.startswith("| suite |") and "## Benchmarks" not in section

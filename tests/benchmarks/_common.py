@@ -32,24 +32,34 @@ def per_op_seconds(fn: Callable[[], Any], loops: int) -> float:
         gc.enable()
 
 
-def compare(
+def samples(
     variants: Mapping[str, Callable[[], Any]], loops: int, repeats: int, warmup: int = 20
-) -> dict[str, float]:
-    """Seconds per call for each variant: the best of ``repeats`` samples of ``loops`` calls.
+) -> dict[str, list[float]]:
+    """Seconds per call of each variant, one sample per repeat.
 
     Variants are interleaved repeat by repeat (A B C, A B C, ...) so that drift in the
-    machine's speed hits all of them alike. The best sample, as ``timeit`` advises, is
-    the one least disturbed by other work on the machine; a slower sample measures the
-    neighbours, not the code (``make bench`` often shares its cores with test runs).
+    machine's speed hits all of them alike, and samples of one repeat are neighbours.
     """
     for fn in variants.values():
         for _ in range(warmup):
             fn()
-    samples: dict[str, list[float]] = {name: [] for name in variants}
+    out: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(repeats):
         for name, fn in variants.items():
-            samples[name].append(per_op_seconds(fn, loops))
-    return {name: min(values) for name, values in samples.items()}
+            out[name].append(per_op_seconds(fn, loops))
+    return out
+
+
+def compare(
+    variants: Mapping[str, Callable[[], Any]], loops: int, repeats: int, warmup: int = 20
+) -> dict[str, float]:
+    """Seconds per call for each variant: the best of ``repeats`` interleaved samples.
+
+    The best sample, as ``timeit`` advises, is the one least disturbed by other work on
+    the machine; a slower sample measures the neighbours, not the code (``make bench``
+    often shares its cores with test runs).
+    """
+    return {name: min(values) for name, values in samples(variants, loops, repeats, warmup).items()}
 
 
 def print_rows(rows: list[Row]) -> None:
@@ -57,3 +67,39 @@ def print_rows(rows: list[Row]) -> None:
     for r in rows:
         ratio = f"{r['ratio']:.2f}x" if r.get("ratio") is not None else ""
         print(f"{r['name']:<58} {r['value']:>12.4g} {r['unit']:<8} {ratio:>8} {r.get('target', '')}")
+
+
+def adapter_rows(
+    label: str,
+    unit: str,
+    twin: tuple[str, str],
+    ours: tuple[str, str],
+    timed: Mapping[str, list[float]],
+    target: str = "<=0.5x",
+) -> list[Row]:
+    """Rows comparing two adapters, each over its own SDK, on one operation.
+
+    ``twin``/``ours`` are (adapter, SDK) variant names in ``timed`` (samples from
+    :func:`samples`, interleaved). The adapter-only cost is the whole call minus the same
+    call made with the adapter's SDK directly, each at its best sample: what the adapter
+    adds on a quiet machine. Its ratio is ours over the twin's (the goal is ``target``);
+    the whole-call and SDK-alone rows follow, each relative to the twin's.
+    """
+    best = {name: min(values) for name, values in timed.items()}
+
+    def only(pair: tuple[str, str]) -> float:
+        # noise on a busy machine can push a small difference below zero: floor at 1 ns
+        return max(best[pair[0]] - best[pair[1]], 1e-9)
+
+    twin_only, ours_only = only(twin), only(ours)
+    return [
+        row(f"{label}, adapter only: {twin[0]} - {twin[1]}", twin_only * 1e6, unit, 1.0),
+        row(f"{label}, adapter only: {ours[0]} - {ours[1]}", ours_only * 1e6, unit,
+            ours_only / twin_only, target),
+        row(f"{label}, whole call: {twin[0]}", best[twin[0]] * 1e6, unit, 1.0),
+        row(f"{label}, whole call: {ours[0]}", best[ours[0]] * 1e6, unit,
+            best[ours[0]] / best[twin[0]]),
+        row(f"{label}, SDK alone: {twin[1]}", best[twin[1]] * 1e6, unit, 1.0),
+        row(f"{label}, SDK alone: {ours[1]}", best[ours[1]] * 1e6, unit,
+            best[ours[1]] / best[twin[1]]),
+    ]

@@ -1,5 +1,11 @@
 """``ChatHumanloop`` overhead next to langchain-openai's ``ChatOpenAI``, on canned bytes.
 
+Two figures per operation. Adapter only: what each chat model adds on top of its own
+SDK (``ChatHumanloop.invoke`` minus ``humanloop_core``'s ``prompts.call`` on the same
+bytes; ``ChatOpenAI.invoke`` minus the ``openai`` SDK's ``chat.completions.create``),
+the goal being <= 0.5x of ChatOpenAI's. Whole call: the chat models end to end, which
+also compares the two SDKs under them.
+
 Each chat model gets an ``httpx`` client over an in-process ``MockTransport`` that
 answers with bodies fixed before timing: for Humanloop the ``PromptCallResponse`` and
 SSE stream of ``bench_client``, for OpenAI the chat completion and chunk stream of
@@ -28,12 +34,15 @@ from tests.benchmarks._canned import (
     openai_body,
     openai_stream_body,
 )
-from tests.benchmarks._common import Row, compare, print_rows, row
+from tests.benchmarks._common import Row, adapter_rows, print_rows, samples
 from tests.benchmarks.bench_client import BASE_URL, TEXT, _prompt, call_body, stream_body
 
 BASELINE = "ChatOpenAI"
 OURS = "ChatHumanloop"
+OPENAI_SDK = "openai SDK"
+CORE = "humanloop_core"
 QUESTION = "Tell me about foxes."
+MESSAGES = [{"role": "user", "content": QUESTION}]
 
 
 def humanloop_transport() -> httpx.MockTransport:
@@ -51,14 +60,24 @@ def humanloop_transport() -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
-def _ours() -> Any:
-    from langchain_humanloop import ChatHumanloop
-
+def _core() -> Any:
     import humanloop_core
 
     http = httpx.Client(transport=humanloop_transport())
-    client = humanloop_core.Humanloop(api_key="k", base_url=BASE_URL, http_client=http)
-    return ChatHumanloop(path="bench/assistant", client=client)
+    return humanloop_core.Humanloop(api_key="k", base_url=BASE_URL, http_client=http)
+
+
+def _ours() -> Any:
+    from langchain_humanloop import ChatHumanloop
+
+    return ChatHumanloop(path="bench/assistant", client=_core())
+
+
+def _openai_sdk() -> Any:
+    import openai
+
+    http = httpx.Client(transport=canned(openai_body(), openai_stream_body(EVENTS)))
+    return openai.OpenAI(api_key="sk-bench", base_url=OPENAI_BASE, http_client=http)
 
 
 def _openai() -> Any:
@@ -72,6 +91,22 @@ def _variants(llm: Any) -> tuple[Callable[[], Any], Callable[[], int]]:
     return (lambda: llm.invoke(QUESTION)), (lambda: sum(1 for _ in llm.stream(QUESTION)))
 
 
+def _sdk_variants() -> dict[str, tuple[Callable[[], Any], Callable[[], int]]]:
+    """The same requests made with each adapter's own SDK, parsed as it parses them."""
+    core, sdk = _core(), _openai_sdk()
+
+    def core_stream() -> int:
+        with core.prompts.call_stream(path="bench/assistant", messages=MESSAGES) as stream:
+            return sum(1 for _ in stream)
+
+    return {
+        OPENAI_SDK: (lambda: sdk.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES),
+                     lambda: sum(1 for _ in sdk.chat.completions.create(
+                         model="gpt-4o-mini", messages=MESSAGES, stream=True))),
+        CORE: (lambda: core.prompts.call(path="bench/assistant", messages=MESSAGES), core_stream),
+    }
+
+
 def _check(variants: dict[str, tuple[Callable[[], Any], Callable[[], int]]]) -> None:
     """Both really parse their bytes, or the comparison means nothing."""
     for name, (invoke, stream) in variants.items():
@@ -81,20 +116,17 @@ def _check(variants: dict[str, tuple[Callable[[], Any], Callable[[], int]]]) -> 
         assert stream() >= EVENTS, name
 
 
-def run(loops: int = 200, repeats: int = 9) -> list[Row]:
-    variants = {BASELINE: _variants(_openai()), OURS: _variants(_ours())}
-    _check(variants)
-    invokes = compare({n: v[0] for n, v in variants.items()}, loops=loops, repeats=repeats)
-    streams = compare({n: v[1] for n, v in variants.items()}, loops=max(loops // 10, 5),
+def run(loops: int = 100, repeats: int = 15) -> list[Row]:
+    adapters = {BASELINE: _variants(_openai()), OURS: _variants(_ours())}
+    _check(adapters)
+    variants = {**adapters, **_sdk_variants()}
+    invokes = samples({n: v[0] for n, v in variants.items()}, loops=loops, repeats=repeats)
+    streams = samples({n: v[1] for n, v in variants.items()}, loops=max(loops // 10, 5),
                       repeats=repeats, warmup=5)
-    rows: list[Row] = []
-    for name, seconds in invokes.items():
-        target = "<=1.0x" if name == OURS else ""
-        rows.append(row(f"invoke, {name}", seconds * 1e6, "us/call", seconds / invokes[BASELINE], target))
-    for name, seconds in streams.items():
-        rows.append(row(f"stream {EVENTS} deltas, {name}", seconds * 1e6, "us/stream",
-                        seconds / streams[BASELINE]))
-    return rows
+    pairs = {"twin": (BASELINE, OPENAI_SDK), "ours": (OURS, CORE)}
+    return [*adapter_rows("invoke", "us/call", pairs["twin"], pairs["ours"], invokes),
+            *adapter_rows(f"stream {EVENTS} deltas", "us/stream", pairs["twin"], pairs["ours"],
+                          streams)]
 
 
 if __name__ == "__main__":

@@ -8,6 +8,11 @@ No network or server is timed, only what each LLM (and the client under it) does
 around the bytes, including LlamaIndex's callback and instrumentation wrappers, which
 both pay alike. Both LLMs run with their default settings.
 
+Two figures per operation. Adapter only: what each LLM adds on top of its own SDK (the
+LLM's ``chat`` minus ``humanloop_core``'s ``prompts.call`` on the same bytes; ``OpenAI``'s
+minus the ``openai`` SDK's ``chat.completions.create``), the goal being <= 0.5x of
+``OpenAI``'s. Whole call: the LLMs end to end, which also compares the SDKs under them.
+
     python -m tests.benchmarks.bench_llama_index
 """
 
@@ -19,18 +24,45 @@ from typing import Any
 import httpx
 
 from tests.benchmarks._canned import EVENTS, OPENAI_BASE, canned, openai_body, openai_stream_body
-from tests.benchmarks._common import Row, compare, print_rows, row
+from tests.benchmarks._common import Row, adapter_rows, print_rows, samples
 from tests.benchmarks.bench_client import BASE_URL, TEXT, call_body, stream_body
+
+TWIN, OURS = "llama-index-llms-openai OpenAI", "Humanloop"
+OPENAI_SDK, CORE = "openai SDK", "humanloop_core"
+MESSAGES = [{"role": "user", "content": "Tell me about foxes."}]
+
+
+def _core() -> Any:
+    import humanloop_core
+
+    http = httpx.Client(transport=canned(call_body(), stream_body(EVENTS)))
+    return humanloop_core.Humanloop(api_key="k", base_url=BASE_URL, http_client=http)
 
 
 def _ours() -> Any:
     from llama_index.llms.humanloop import Humanloop
 
-    import humanloop_core
+    return Humanloop(path="bench/assistant", client=_core())
 
-    http = httpx.Client(transport=canned(call_body(), stream_body(EVENTS)))
-    client = humanloop_core.Humanloop(api_key="k", base_url=BASE_URL, http_client=http)
-    return Humanloop(path="bench/assistant", client=client)
+
+def _sdk_variants() -> dict[str, tuple[Callable[[], Any], Callable[[], int]]]:
+    """The same requests made with each LLM's own SDK."""
+    import openai
+
+    core = _core()
+    http = httpx.Client(transport=canned(openai_body(), openai_stream_body(EVENTS)))
+    sdk = openai.OpenAI(api_key="sk-bench", base_url=OPENAI_BASE, http_client=http)
+
+    def core_stream() -> int:
+        with core.prompts.call_stream(path="bench/assistant", messages=MESSAGES) as stream:
+            return sum(1 for _ in stream)
+
+    return {
+        OPENAI_SDK: (lambda: sdk.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES),
+                     lambda: sum(1 for _ in sdk.chat.completions.create(
+                         model="gpt-4o-mini", messages=MESSAGES, stream=True))),
+        CORE: (lambda: core.prompts.call(path="bench/assistant", messages=MESSAGES), core_stream),
+    }
 
 
 def _openai() -> Any:
@@ -54,34 +86,16 @@ def _check(variants: dict[str, tuple[Callable[[], Any], Callable[[], int]]]) -> 
         assert stream() >= EVENTS, name
 
 
-def run(loops: int = 200, repeats: int = 9) -> list[Row]:
-    variants = {
-        "llama-index-llms-openai OpenAI": _variants(_openai()),
-        "Humanloop": _variants(_ours()),
-    }
-    _check(variants)
-    chats = compare({n: v[0] for n, v in variants.items()}, loops=loops, repeats=repeats)
-    streams = compare(
-        {n: v[1] for n, v in variants.items()}, loops=max(loops // 10, 5), repeats=repeats, warmup=5
-    )
-    base_chat, base_stream = (
-        chats["llama-index-llms-openai OpenAI"],
-        streams["llama-index-llms-openai OpenAI"],
-    )
-    rows: list[Row] = []
-    for name, seconds in chats.items():
-        target = "<=1.0x" if name == "Humanloop" else ""
-        rows.append(row(f"LLM.chat, {name}", seconds * 1e6, "us/call", seconds / base_chat, target))
-    for name, seconds in streams.items():
-        rows.append(
-            row(
-                f"LLM.stream_chat {EVENTS} deltas, {name}",
-                seconds * 1e6,
-                "us/stream",
-                seconds / base_stream,
-            )
-        )
-    return rows
+def run(loops: int = 100, repeats: int = 15) -> list[Row]:
+    llms = {TWIN: _variants(_openai()), OURS: _variants(_ours())}
+    _check(llms)
+    variants = {**llms, **_sdk_variants()}
+    chats = samples({n: v[0] for n, v in variants.items()}, loops=loops, repeats=repeats)
+    streams = samples({n: v[1] for n, v in variants.items()}, loops=max(loops // 10, 5),
+                      repeats=repeats, warmup=5)
+    twin, ours = (TWIN, OPENAI_SDK), (OURS, CORE)
+    return [*adapter_rows("LLM.chat", "us/call", twin, ours, chats),
+            *adapter_rows(f"LLM.stream_chat {EVENTS} deltas", "us/stream", twin, ours, streams)]
 
 
 if __name__ == "__main__":

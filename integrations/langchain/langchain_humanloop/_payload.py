@@ -35,6 +35,8 @@ _IGNORED = frozenset({"stream"})
 OTHER_ARGS = frozenset({"parallel_tool_calls"})
 # Asking for log probabilities: the v5 call response has no field to bring them back.
 LOGPROB_ARGS = frozenset({"logprobs", "top_logprobs"})
+_ACCEPTED = frozenset({*KERNEL_OVERRIDES, *CALL_ARGS, *RENAMED_ARGS, *OTHER_ARGS, *LOGPROB_ARGS,
+                       "tools", "tool_choice"})
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,10 @@ def plan_call(
     Raises:
         TypeError: a keyword ``prompts.call`` has no place for.
     """
-    accepted = {*KERNEL_OVERRIDES, *CALL_ARGS, *RENAMED_ARGS, *OTHER_ARGS, *LOGPROB_ARGS,
-                "tools", "tool_choice"}
-    unknown = set(kwargs) - accepted - _IGNORED
+    unknown = kwargs.keys() - _ACCEPTED - _IGNORED
     if unknown:
         raise TypeError(
-            f"ChatHumanloop got unexpected call argument(s) {sorted(unknown)}; accepted: {sorted(accepted)}"
+            f"ChatHumanloop got unexpected call argument(s) {sorted(unknown)}; accepted: {sorted(_ACCEPTED)}"
         )
     refuse_logprobs(kwargs)
     overrides = {k: v for k, v in defaults.items() if v is not None and v != {}}
@@ -88,7 +88,8 @@ def plan_call(
     return CallPlan(
         overrides=overrides,
         tools=tools_to_wire(raw_tools),
-        tool_choice=tool_choice_to_wire(kwargs.get("tool_choice"), tool_names(raw_tools)),
+        tool_choice=(tool_choice_to_wire(choice, tool_names(raw_tools))
+                     if (choice := kwargs.get("tool_choice")) is not None else None),
         call_args=call_args,
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Literal
@@ -335,7 +334,7 @@ class ChatHumanloop(BaseChatModel):
         target, plan, wire = self._plan(messages, stop, kwargs)
         resolved = self._resolver().call_arguments(target, plan.overrides, plan.tools)
         payload = build_payload(wire, plan, resolved)
-        with _call_errors():
+        with _CALL_ERRORS:
             return result_from_response(self._sync_client().prompts.call(**payload))
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -347,7 +346,7 @@ class ChatHumanloop(BaseChatModel):
         resolved = await (await self._aresolver()).call_arguments(target, plan.overrides, plan.tools)
         payload = build_payload(wire, plan, resolved)
         client = await self._async_client()
-        with _call_errors():
+        with _CALL_ERRORS:
             return result_from_response(await client.prompts.call(**payload))
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -360,7 +359,7 @@ class ChatHumanloop(BaseChatModel):
         deployed = resolver.resolve(target)
         payload = build_payload(wire, plan, resolver.call_arguments(target, plan.overrides, plan.tools))
         assembler = StreamAssembler(model_of(payload, deployed))
-        with _call_errors(), self._sync_client().prompts.call_stream(**payload) as stream:
+        with _CALL_ERRORS, self._sync_client().prompts.call_stream(**payload) as stream:
             for item in stream:
                 if (chunk := assembler.chunk(item)) is not None:
                     yield _emit(chunk, run_manager)
@@ -376,7 +375,7 @@ class ChatHumanloop(BaseChatModel):
                                                                           plan.tools))
         assembler = StreamAssembler(model_of(payload, deployed))
         client = await self._async_client()
-        with _call_errors():
+        with _CALL_ERRORS:
             async with await client.prompts.call_stream(**payload) as stream:
                 async for item in stream:
                     if (chunk := assembler.chunk(item)) is not None:
@@ -461,10 +460,9 @@ class ChatHumanloop(BaseChatModel):
         return RunnableMap(raw=llm) | parsed.with_fallbacks([fallback], exception_key="parsing_error")
 
 
-def _call_errors() -> contextlib.AbstractContextManager[None]:
-    """A model failure raises ``PromptCallError`` from invoke and stream alike; a missing
-    prompt's 404 names this class's arguments."""
-    return adapter_errors(adapter="ChatHumanloop", create_hint="`model=` (and `provider=`)")
+# One reusable instance: a model failure raises PromptCallError from invoke and stream
+# alike; a missing prompt's 404 names this class's arguments.
+_CALL_ERRORS = adapter_errors(adapter="ChatHumanloop", create_hint="`model=` (and `provider=`)")
 
 
 def _emit(generation: ChatGenerationChunk,

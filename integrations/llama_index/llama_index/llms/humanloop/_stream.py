@@ -80,7 +80,9 @@ class StreamAccumulator:
             self.finish_reason = item.finish_reason
             return self._closing(delta)
         self._closed = False
-        return ChatResponse(message=self._message(final=False), delta=delta, raw=item.to_wire())
+        # raw is the stream item itself, as llama-index's OpenAI passes its chunk objects:
+        # dumping every item to a dict would cost more than the rest of this method.
+        return ChatResponse(message=self._message(final=False), delta=delta, raw=item)
 
     def finish(self) -> ChatResponse | None:
         """The closing response, unless the last event already was one."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -279,7 +278,7 @@ class Humanloop(FunctionCallingLLM):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = self._call_args(messages, kwargs)
-        with _call_errors():
+        with _CALL_ERRORS:
             return self._answered(self._get_client().prompts.call(**call))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
@@ -288,7 +287,7 @@ class Humanloop(FunctionCallingLLM):
         def gen() -> ChatResponseGen:
             call = self._resolved(plan)
             accumulator = StreamAccumulator()
-            with _call_errors(), self._get_client().prompts.call(stream=True, **call) as stream:
+            with _CALL_ERRORS, self._get_client().prompts.call(stream=True, **call) as stream:
                 for item in stream:
                     yield accumulator.feed(item)
             closing = accumulator.finish()
@@ -332,7 +331,7 @@ class Humanloop(FunctionCallingLLM):
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = await self._acall_args(messages, kwargs)
         client = await self._get_aclient()
-        with _call_errors():
+        with _CALL_ERRORS:
             return self._answered(await client.prompts.call(**call))
 
     async def _astream_chat(
@@ -344,7 +343,7 @@ class Humanloop(FunctionCallingLLM):
             call = await self._aresolved(plan)
             accumulator = StreamAccumulator()
             client = await self._get_aclient()
-            with _call_errors():
+            with _CALL_ERRORS:
                 async with await client.prompts.call(stream=True, **call) as stream:
                     async for item in stream:
                         yield accumulator.feed(item)
@@ -466,7 +465,6 @@ class Humanloop(FunctionCallingLLM):
         return await program.astream_call(llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
 
 
-def _call_errors() -> contextlib.AbstractContextManager[None]:
-    """A model failure raises ``PromptCallError`` from chat and stream alike; a missing
-    prompt's 404 names this class's arguments."""
-    return adapter_errors(adapter="Humanloop", create_hint="`model=` (and `provider=`)")
+# One reusable instance: a model failure raises PromptCallError from invoke and stream
+# alike; a missing prompt's 404 names this class's arguments.
+_CALL_ERRORS = adapter_errors(adapter="Humanloop", create_hint="`model=` (and `provider=`)")
