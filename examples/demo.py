@@ -3,7 +3,8 @@
 Starts the Humanloop-compatible local server, saves a prompt, then: calls it, streams
 it, pages through prompts, handles an error, runs a LangChain LCEL chain with a tool
 call, and a LlamaIndex FunctionAgent; last, traces a ChatOpenAI chain that never calls
-Humanloop (served by a loopback fake OpenAI) into the server with the callback handler. Every request is an OpenTelemetry span, printed
+Humanloop (served by a loopback fake OpenAI) into the server with the callback handler;
+and evaluates two prompt versions on a dataset. Every request is an OpenTelemetry span, printed
 as one line as it ends (indented under the demo step that made it).
 """
 
@@ -150,6 +151,31 @@ def traced_app_step(client: Humanloop) -> None:
             print(f"  child {type(child).__name__}: {file.path}{tokens}, {child.provider_latency * 1000:.1f} ms")
 
 
+def evaluation_step(client: Humanloop) -> None:
+    """Two versions of a prompt evaluated on one dataset by a code evaluator (run in the
+    server's sandbox) and an LLM judge; the second run is compared with the first."""
+    import sys
+
+    judge_code = "def matches(log, testcase):\n    return log['output'].endswith(testcase['target']['reply'])\n"
+    client.evaluators.upsert(path="demo/evals/matches", spec={
+        "evaluator_type": "python", "arguments_type": "target_required", "return_type": "boolean",
+        "code": judge_code})
+    client.evaluators.upsert(path="demo/evals/llm-judge", spec={
+        "evaluator_type": "llm", "arguments_type": "target_free", "return_type": "number",
+        "prompt": {"model": "mock-1", "provider": "mock",
+                   "template": [{"role": "user", "content": "Rate 0-10: {{log.output}}"}]}})
+    dataset = {"path": "demo/evals/numbers",
+               "datapoints": [{"inputs": {"n": str(n)}, "target": {"reply": f"Echo {n}"}} for n in range(1, 11)]}
+    evaluators = [{"path": "demo/evals/matches", "threshold": 0.9}, {"path": "demo/evals/llm-judge"}]
+    with step(9, "Evaluate two prompt versions on a dataset (server-run evaluators, summary, CI gate)"):
+        for template in ("Echo {{n}}", "Repeat {{n}}"):
+            result = client.evaluations.run(
+                name="demo", file={"path": "demo/evals/echo", "type": "prompt", "version": {
+                    "model": "mock-1", "provider": "mock", "template": [{"role": "user", "content": template}]}},
+                dataset=dataset, evaluators=evaluators, stream=sys.stdout)
+            print(f"template {template!r}: passed={result.passed} (a CI job exits {0 if result.passed else 1})")
+
+
 def main() -> None:
     provider = console_tracer_provider()
     # Global, so the adapters' own clients are traced too, not only the one built here.
@@ -163,8 +189,10 @@ def main() -> None:
         llama_index_step(base_url, api_key)
         with Humanloop(api_key=api_key, base_url=base_url) as client:
             traced_app_step(client)
+            evaluation_step(client)
     provider.shutdown()
-    print("\ndemo complete: call, stream, paginate, error, LangChain, LlamaIndex, tracing, traced app")
+    print("\ndemo complete: call, stream, paginate, error, LangChain, LlamaIndex, tracing, traced app,"
+          " evaluation")
 
 
 if __name__ == "__main__":

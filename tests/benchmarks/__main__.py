@@ -38,6 +38,7 @@ MODULES = [
     "bench_tracing",
     "bench_decorators",
     "bench_providers",
+    "bench_evals",
 ]
 PACKAGES = [
     "humanloop-core",

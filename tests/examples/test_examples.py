@@ -89,6 +89,12 @@ EXPECTED: dict[str, list[str]] = {
         r"flow log demo/traced/weather: inputs=\{'city': 'Paris'\} output='18°C and sunny in Paris'",
         r"  child PromptLogResponse: demo/traced/gpt-4o-mini, 11\+5 tokens, [0-9.]+ ms",
         r"  child ToolLogResponse: demo/traced/get_weather, [0-9.]+ ms",
+        r"demo/evals/matches +100\.0% +- +0 +90\.0% pass",
+        r"demo/evals/llm-judge +5\.50 +- +0",
+        r"template 'Echo \{\{n\}\}': passed=True \(a CI job exits 0\)",
+        r"demo/evals/matches +0\.0% +-100\.0% +0 +90\.0% FAIL",
+        r"FAILED: below threshold: demo/evals/matches",
+        r"template 'Repeat \{\{n\}\}': passed=False \(a CI job exits 1\)",
         r"demo complete",
     ],
 }
