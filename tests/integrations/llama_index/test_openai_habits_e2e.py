@@ -117,3 +117,26 @@ def test_each_asyncio_run_closes_its_own_async_client(stored: Any, base_url: str
         gc.collect()
     leaks = [w for w in caught if issubclass(w.category, ResourceWarning)]
     assert leaks == [], [str(w.message) for w in leaks]
+
+
+@pytest.mark.parametrize("select", ["version_id", "environment"])
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_per_call_version_selection_with_an_override_uses_that_versions_kernel(
+    client: humanloop_core.Humanloop, base_url: str, api_key: str, select: str, use_async: bool,
+) -> None:
+    path = fresh_path("selected")
+    old = client.prompts.upsert(path=path, model="mock-1", provider="mock", temperature=0.1,
+                                template=[{"role": "system", "content": "OLD"}])
+    client.prompts.set_deployment(old.id, "staging", version_id=old.version_id)
+    client.prompts.upsert(path=path, model="mock-2", provider="mock", temperature=0.1,
+                          template=[{"role": "system", "content": "NEW"}])
+    llm = Humanloop(path=path, base_url=base_url, api_key=api_key)
+    selection = {"version_id": old.version_id} if select == "version_id" else {"environment": "staging"}
+    # the default version is looked up (and cached) first, as a pipeline would
+    default = llm.chat(USER, temperature=0.7)
+    assert default.raw is not None and default.raw["prompt"]["model"] == "mock-2"
+    chat = (await llm.achat(USER, temperature=0.5, **selection)) if use_async else \
+        llm.chat(USER, temperature=0.5, **selection)
+    ran = chat.raw["prompt"] if chat.raw is not None else {}
+    assert (ran["model"], ran["temperature"]) == ("mock-1", 0.5)
+    assert ran["template"][0]["content"] == "OLD"  # the selected version's kernel, overridden
