@@ -211,7 +211,8 @@ def _only_usage(chunk: Chunk) -> bool:
             and (chunk.prompt_tokens is not None or chunk.output_tokens is not None))
 
 
-def _event(plan: CallPlan, chunk: Chunk | None, error: str | None = None) -> bytes:
+def _event(plan: CallPlan, chunk: Chunk | None, error: str | None = None,
+           cost: dict[str, float] | None = None) -> bytes:
     kernel = plan.version["kernel"]
     # model/provider are not in the v5 stream schema (clients keep unknown fields): they let
     # a client name what ran (span names, response_metadata) without asking for the version.
@@ -226,6 +227,7 @@ def _event(plan: CallPlan, chunk: Chunk | None, error: str | None = None) -> byt
                     prompt_tokens=chunk.prompt_tokens, output_tokens=chunk.output_tokens)
     if error is not None:
         item["error"] = error
+    item.update(cost or {})
     wire = t.PromptCallStreamResponse.model_validate(item).to_wire()
     return f"data: {json.dumps(wire, separators=(',', ':'))}\n\n".encode()
 
@@ -268,8 +270,9 @@ async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> As
             record(store, plan, completion, "stream interrupted before the end")
         raise
     completion.tool_calls = list(calls.values()) or None
-    record(store, plan, completion if error is None or produced else None, error)
+    body = record(store, plan, completion if error is None or produced else None, error)
     if pending is not None:
-        yield _event(plan, pending)
+        # The closing event carries the call's cost, as the stored log does.
+        yield _event(plan, pending, cost={k: body[k] for k in ("prompt_cost", "output_cost") if k in body})
     if error is not None:
         yield _event(plan, None, error)

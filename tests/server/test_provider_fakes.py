@@ -91,6 +91,13 @@ def _drive_openai_dialect(client: Any, fake: OpenAIFake, model: str, errors: Any
 
 def test_openai_sdk_reads_the_openai_and_deepseek_fakes() -> None:
     openai = pytest.importorskip("openai")
+    with OpenAIFake() as fake:
+        client = openai.OpenAI(api_key=fake.key, base_url=fake.url + "/v1", max_retries=0)
+        fake.script = [Reply(text="Once upon a time"), Reply(text="there was")]
+        done = client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Tell me", suffix="The end.")
+        assert done.choices[0].text == "Once upon a time" and done.usage.completion_tokens == 7
+        streamed = list(client.completions.create(model="gpt-3.5-turbo-instruct", prompt="x", stream=True))
+        assert "".join(c.choices[0].text for c in streamed if c.choices) == "there was"
     for fake_type in (OpenAIFake, DeepSeekFake):
         with fake_type() as fake:
             base = fake.url + ("/v1" if fake_type is OpenAIFake else "")

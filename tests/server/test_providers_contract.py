@@ -197,6 +197,7 @@ def test_stream_is_streamed_from_the_provider(http: httpx.Client, fakes: dict[st
     assert len(texts) >= 6 and "".join(texts) == "Paris is the capital of France."  # piece by piece
     assert items[-1]["finish_reason"] == "stop" and "error" not in items[-1]
     stored = http.get(f"/logs/{items[-1]['id']}").json()
+    assert items[-1].get("prompt_cost") == stored.get("prompt_cost")  # the closing event has the cost
     assert (stored["output"], stored["prompt_tokens"], stored["output_tokens"]) == (
         "Paris is the capital of France.", 9, 8)
 
@@ -321,6 +322,40 @@ def test_keys_from_the_call_and_never_in_answers(http: httpx.Client, fakes: dict
     assert bedrock.requests[-1].headers["authorization"] == f"Bearer {bedrock.token}"
 
 
+def test_complete_endpoint_goes_to_openai_completions_with_suffix(http: httpx.Client, fakes: dict[str, Fake]) -> None:
+    fake = fakes["openai"]
+    fake.script = [Reply(text="a fine day."), Reply(text="a fine day.")]
+    kernel = {"endpoint": "complete", "template": "It was {{country}} and"}
+    done = call(http, "openai", kernel=kernel, suffix=" The end.")
+    assert done.status_code == 200, done.text
+    assert done.json()["logs"][0]["output"] == "a fine day."
+    sent = fake.requests[-1]
+    assert sent.path == "/v1/completions"
+    assert sent.json()["prompt"] == "It was France and" and sent.json()["suffix"] == " The end."
+    items = call(http, "openai", stream=True, kernel=kernel)
+    assert "".join(i.get("output", "") for i in items) == "a fine day." and items[-1]["output_tokens"] == 7
+    refused = call(http, "openai", suffix="x")
+    assert refused.status_code == 400 and "suffix" in refused.json()["detail"]
+
+
+async def test_replicate_polls_a_prediction_that_is_not_done_yet(fakes: dict[str, Fake]) -> None:
+    from humanloop_core.server.providers import ProviderRequest, ReplicateProvider
+
+    fake = fakes["replicate"]
+    assert isinstance(fake, ReplicateFake)
+    fake.wait = False  # answer "starting" even to Prefer: wait, as a long prediction does
+    fake.script = [Reply(text="slow but sure", prompt_tokens=4, output_tokens=3)]
+    provider = ReplicateProvider()
+    provider.poll_interval = 0.01
+    try:
+        done = await provider.complete(ProviderRequest(model="meta/meta-llama-3-8b-instruct",
+                                                       messages=[{"role": "user", "content": "hi"}]))
+    finally:
+        fake.wait = True
+    assert (done.output, done.prompt_tokens, done.output_tokens) == ("slow but sure", 4, 3)
+    assert [r.method for r in fake.requests[-2:]] == ["POST", "GET"]
+
+
 def test_what_a_provider_lacks_is_a_400_naming_it(http: httpx.Client) -> None:
     image = {"role": "user", "content": [{"type": "text", "text": "what is this"},
                                          {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}
@@ -354,3 +389,6 @@ def test_images_logprobs_and_dated_model_cost(http: httpx.Client, fakes: dict[st
     assert fakes["openai"].requests[-1].json()["top_logprobs"] == 2
     # gpt-4o-mini-2024-07-18 is priced as gpt-4o-mini: $0.15 / $0.60 per million tokens.
     assert (answered["prompt_cost"], answered["output_cost"]) == (0.00015, 0.0012)
+    fakes["openai"].script = [Reply(text="Paris is", prompt_tokens=1000, output_tokens=2000)]
+    closing = call(http, "openai", stream=True)[-1]
+    assert (closing["prompt_cost"], closing["output_cost"]) == (0.00015, 0.0012)

@@ -51,6 +51,8 @@ class OpenAIFake(Fake):
         return None
 
     def handle(self, request: Request) -> Response:
+        if request.path == self.path.replace("/chat/completions", "/completions") and self.authorised(request):
+            return self.completions(request.json())
         if not self.route(request):
             return self.error(404, f"Unknown path {request.path}", "not_found")
         if not self.authorised(request):
@@ -79,6 +81,26 @@ class OpenAIFake(Fake):
             "choices": [{"index": k, "message": message, "finish_reason": reply.finish,
                          "logprobs": _logprobs(reply.text) if body.get("logprobs") else None} for k in range(n)],
             "usage": self.usage(reply)})
+
+    def completions(self, body: dict[str, Any]) -> Response:
+        """The legacy completions endpoint: a ``prompt`` in, ``choices[].text`` out."""
+        if not isinstance(body.get("prompt"), str) or "messages" in body:
+            return self.error(400, "'prompt' is a required property")
+        reply = self.next()
+        if isinstance(reply, Failure):
+            return self.error(reply.status, reply.message)
+
+        def choice(text: str, finish: str | None) -> dict[str, Any]:
+            return {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
+
+        base = {"id": "cmpl-fake", "object": "text_completion", "created": 1700000000, "model": body["model"]}
+        if body.get("stream"):
+            events: list[tuple[str | None, Any]] = [(None, {**base, "choices": [choice(p, None)]})
+                                                    for p in pieces(reply.text)]
+            events += [(None, {**base, "choices": [choice("", reply.finish)]}),
+                       (None, {**base, "choices": [], "usage": self.usage(reply)}), (None, "[DONE]")]
+            return sse_response(iter(events))
+        return Response.of_json({**base, "choices": [choice(reply.text, reply.finish)], "usage": self.usage(reply)})
 
     def usage(self, reply: Reply) -> dict[str, int]:
         return {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.output_tokens,

@@ -29,6 +29,7 @@ class ReplicateFake(Fake):
     def __init__(self) -> None:
         super().__init__()
         self.predictions: dict[str, tuple[dict[str, Any], Reply]] = {}
+        self.wait = True  # honour Prefer: wait (False: every prediction starts, to be polled)
         self._ids = itertools.count(1)
 
     def handle(self, request: Request) -> Response:
@@ -61,7 +62,7 @@ class ReplicateFake(Fake):
         if body.get("stream"):
             prediction["urls"]["stream"] = f"{self.url}/v1/stream/{pid}"
         self.predictions[pid] = (prediction, reply)
-        if "wait" in request.headers.get("prefer", ""):
+        if self.wait and "wait" in request.headers.get("prefer", ""):
             return Response.of_json(self._finish(pid), 201)
         return Response.of_json(prediction, 201)
 
