@@ -24,7 +24,8 @@ from datetime import datetime, timezone
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .store import IDEMPOTENCY_LEASE, Row, Store
+from .store import Row, Store
+from .store import base as store_base
 from .store.base import PENDING, applying
 
 HEADER = b"idempotency-key"
@@ -151,4 +152,4 @@ class IdempotencyMiddleware:
 
 def _lease_over(stored: Row) -> bool:
     reserved = datetime.fromisoformat(stored["created_at"])
-    return datetime.now(timezone.utc) - reserved > IDEMPOTENCY_LEASE
+    return datetime.now(timezone.utc) - reserved > store_base.IDEMPOTENCY_LEASE

@@ -215,6 +215,12 @@ def test_a_write_marks_the_key_applied_in_its_transaction(store: Store,
         store.insert_log(_log(file, version, "log_late"))
     assert store.get_log("log_late") is None
     assert not store.complete_replay("k2", "slow", 200, "application/json", b"{}")
+    # Once its answer is kept, work the request left running may still write.
+    assert store.reserve_replay("k3", "fp", "done") is None
+    assert store.complete_replay("k3", "done", 200, "application/json", b"{}")
+    with store_base.applying("k3", "done"):
+        store.insert_log(_log(file, version, "log_after_answer"))
+    assert store.get_log("log_after_answer") is not None
 
 
 def test_replays_are_pruned_after_retention(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -110,8 +110,13 @@ def _mark_applied(conn: Conn, applies: str) -> None:
     if claim is None:
         return
     key, owner = claim
-    if not conn.run("UPDATE replays SET applied=coalesce(applied, ?) WHERE key=? AND owner=? AND status=?",
-                    (applies, key, owner, PENDING)):
+    if conn.run("UPDATE replays SET applied=coalesce(applied, ?) WHERE key=? AND owner=? AND status=?",
+                (applies, key, owner, PENDING)):
+        return
+    # Not pending under this owner. Only a retry holding the key now makes this write wrong;
+    # work the request left behind (a task it started) may write after its answer was kept.
+    holder = conn.all("SELECT owner FROM replays WHERE key=?", (key,))
+    if holder and holder[0]["owner"] != owner:
         raise base.KeyTakenOver()
 
 _LOG_COLUMNS = ("id", "type", "file_id", "version_id", "created_at", "trace_parent_id",
