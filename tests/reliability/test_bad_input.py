@@ -49,8 +49,11 @@ WRONG: dict[str, st.SearchStrategy[Any]] = {
         st.integers(),
         st.lists(st.integers(), min_size=1),
     ),
+    # A plain string is a valid `prompt` since the SDK 0.8.38 contract (a serialized
+    # .prompt file), so only non-strings are wrong here.
     "prompt": st.one_of(
-        st.integers(), _not_coercible, st.fixed_dictionaries({"temperature": _not_coercible})
+        st.integers(), _containers.filter(lambda c: isinstance(c, list)),
+        st.fixed_dictionaries({"temperature": _not_coercible}),
     ),
     "save": st.one_of(_not_coercible, _containers),
     "source": st.one_of(st.integers(), _containers),

@@ -66,7 +66,9 @@ def test_every_method_the_issue_lists_exists(name: str) -> None:
 def test_clients_share_their_public_surface() -> None:
     sync_names = {n for n in dir(Humanloop) if not n.startswith("_")} - {"close"}
     async_names = {n for n in dir(AsyncHumanloop) if not n.startswith("_")} - {"aclose"}
-    assert sync_names == async_names == {"base_url", "with_options", *RESOURCES}
+    # flow/prompt/tool: the official SDK's decorators, on the client as there.
+    decorators = {"flow", "prompt", "tool"}
+    assert sync_names == async_names == {"base_url", "with_options", *decorators, *RESOURCES}
     assert _params(Humanloop.__init__) == _params(AsyncHumanloop.__init__)
     assert [p[0] for p in _params(Humanloop.__init__)] == [
         "self", "api_key", "base_url", "timeout", "max_retries", "http_client", "default_headers",
