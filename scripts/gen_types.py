@@ -55,7 +55,10 @@ def merge(v5: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
                 before = old["properties"].get(field)
                 if before is not None and _shape(before) != _shape(props[field]):
                     props[field] = _either(props[field], before)
-        required = [*schema.get("required", [])]
+        # A field v5 left optional stays optional (a caller that omitted it keeps working);
+        # the SDK's required fields that v5 lacked, or also required, are required.
+        was_optional = set(old["properties"]) - set(old.get("required", []))
+        required = [f for f in schema.get("required", []) if f not in was_optional]
         merged = {**old, **schema, "properties": props}
         merged.pop("required", None)
         if required:

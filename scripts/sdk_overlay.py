@@ -356,6 +356,8 @@ def _operation(group: str, module: Any, cls: Any, fn: ast.FunctionDef) -> Operat
             if "HttpValidationError" not in text:
                 response = eval(text, vars(module))  # noqa: S307 (SDK source, resolved in its module)
                 break
+    if response is None and "data=_response.text" in ast.unparse(fn):
+        response = _Text  # serialize answers the file's text, not JSON
     query = {key: str(value) for key, value in _dict_args(kw.get("params")).items()}
     return Operation(
         group=group,
@@ -370,6 +372,10 @@ def _operation(group: str, module: Any, cls: Any, fn: ast.FunctionDef) -> Operat
         streaming="httpx_sse" in ast.unparse(fn),
         function=getattr(cls, fn.name),
     )
+
+
+class _Text:
+    """Marks an operation whose 2xx body is plain text."""
 
 
 def _path(node: ast.expr) -> tuple[str, list[str]]:
@@ -527,6 +533,9 @@ def _responses(schemas: Schemas, old: dict[str, Any], ops: list[Operation]) -> d
     content: dict[str, Any] = {}
     for op in ops:
         if op.response is None:
+            continue
+        if op.response is _Text:
+            content["text/plain"] = {"schema": {"type": "string"}}
             continue
         media = "text/event-stream" if op.streaming else "application/json"
         content[media] = {"schema": schemas.of(op.response)}

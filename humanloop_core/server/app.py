@@ -23,6 +23,7 @@ from .idempotency import IdempotencyMiddleware
 from .judging import Runtime
 from .otlp import OtlpIngest
 from .providers import ProviderRegistry
+from .routes import agents as agents_routes
 from .routes import catalog, evaluations, otlp, toolcalls
 from .routes import logging as logging_routes
 from .routes.files import file_router, paths_router
@@ -159,6 +160,7 @@ def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = 
     for kind in files.KINDS.values():
         app.include_router(file_router(kind), prefix=API_PREFIX)
     app.include_router(paths_router, prefix=API_PREFIX)
+    app.include_router(agents_routes.router, prefix=API_PREFIX)
     app.include_router(toolcalls.router, prefix=API_PREFIX)
     app.include_router(logging_routes.router, prefix=API_PREFIX)
     app.include_router(catalog.router, prefix=API_PREFIX)

@@ -61,6 +61,9 @@ KINDS: dict[str, FileKind] = {
                  t.ListEvaluators),
         FileKind("flow", "flows", "Flow", "fl", t.FlowRequest, t.UpdateFlowRequest, t.FlowResponse,
                  t.PaginatedData_FlowResponse_, t.ListFlows),
+        # An agent: a prompt's kernel plus tools with a stop rule (server/agents.py runs it).
+        FileKind("agent", "agents", "Agent", "ag", t.AgentsUpsertRequest, t.AgentsMoveRequest,
+                 t.AgentResponse, t.PaginatedDataAgentResponse, t.ListAgents),
     )
 }
 
@@ -215,9 +218,12 @@ def file_response(store: Store, kind: FileKind, file: Row, version: Row) -> dict
         counts = store.count_logs(file["id"])
         body["version_logs_count"] = counts.get(version["id"], 0)
         body["total_logs_count"] = sum(counts.values())
-    if kind.type == "prompt":
+    if kind.type in ("prompt", "agent"):
         body["inputs"] = [{"name": n} for n in template_variables(kernel.get("template"), kernel.get("template_language"))]
+    if kind.type == "prompt":
         body["linked_tools"] = linked_tools(store, kernel)
+    elif kind.type == "agent":
+        body["tools"] = kernel.get("tools") or []
     elif kind.type in ("tool", "evaluator"):
         body["inputs"] = _tool_inputs(kernel) if kind.type == "tool" else []
     elif kind.type == "dataset":

@@ -19,10 +19,10 @@ from .store import Row, Store, new_id, now
 
 RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     "prompt": t.PromptLogResponse, "tool": t.ToolLogResponse,
-    "flow": t.FlowLogResponse, "evaluator": t.EvaluatorLogResponse,
+    "flow": t.FlowLogResponse, "evaluator": t.EvaluatorLogResponse, "agent": t.AgentLogResponse,
 }
 # Request fields that identify the file or version rather than describe the log.
-_IDENTITY = {"path", "id", "prompt", "tool", "flow", "spec", "evaluation_id", "batch_id", "log_id",
+_IDENTITY = {"path", "id", "prompt", "tool", "flow", "agent", "spec", "evaluation_id", "batch_id", "log_id",
              "parent_id", "version_id", "environment_id"}
 _MAX_TRACE_DEPTH = 8
 

@@ -115,6 +115,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Evaluation runs, monitoring activations and the job queue (issue 13). The schema text
     # lives with its queries in evalstore; a later change to those tables is a new entry.
     Migration(4, "evaluation runs, monitors, jobs and cursors", evalstore.SCHEMA),
+    Migration(5, "tool environment variables",
+              "CREATE TABLE IF NOT EXISTS file_env_vars(file_id TEXT NOT NULL, name TEXT NOT NULL,"
+              " value TEXT NOT NULL, PRIMARY KEY(file_id, name))"),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -374,6 +374,19 @@ class SqlStore(EvalTables):
         self._write([("DELETE FROM deployments WHERE file_id=? AND environment_id=?",
                       (file_id, environment_id))])
 
+    # -- environment variables of a file (tools) ----------------------------------------
+    def env_vars(self, file_id: str) -> dict[str, str]:
+        rows = self._all("SELECT * FROM file_env_vars WHERE file_id=? ORDER BY name", (file_id,))
+        return {r["name"]: r["value"] for r in rows}
+
+    def set_env_vars(self, file_id: str, values: dict[str, str]) -> None:
+        self._write([("INSERT INTO file_env_vars VALUES (?,?,?) ON CONFLICT(file_id, name)"
+                      " DO UPDATE SET value=excluded.value", (file_id, name, value))
+                     for name, value in values.items()], repeatable=True)
+
+    def delete_env_var(self, file_id: str, name: str) -> None:
+        self._write([("DELETE FROM file_env_vars WHERE file_id=? AND name=?", (file_id, name))])
+
     # -- datapoints -------------------------------------------------------------------
     def put_datapoints(self, version_id: str, datapoints: Sequence[tuple[str, Row]]) -> None:
         self._write([("DELETE FROM datapoints WHERE version_id=?", (version_id,))] + [

@@ -1,0 +1,121 @@
+"""Agents through the official SDK 0.8.38: the server runs the model/tool loop, runs linked
+code tools itself, suspends on tools it cannot run until continue_call, streamed and not."""
+
+from __future__ import annotations
+
+import pytest
+
+humanloop = pytest.importorskip("humanloop")
+from humanloop import Humanloop  # noqa: E402
+
+from humanloop_core.server import LocalServer  # noqa: E402
+
+MOCK = {"model": "mock-1", "provider": "mock"}
+WEATHER = {"name": "get_weather", "description": "Weather of a city",
+           "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                          "required": ["city"]}}
+ASK = {"name": "ask_human", "description": "Ask the user",
+       "parameters": {"type": "object", "properties": {"question": {"type": "string"}}}}
+SOURCE = "def get_weather(city):\n    return f'sunny in {city}'\n"
+
+
+@pytest.fixture
+def sdk(local_server: LocalServer) -> Humanloop:
+    return Humanloop(api_key=local_server.api_key, base_url=local_server.base_url)
+
+
+def _agent(sdk: Humanloop, path: str, on_call: str = "continue", **kernel: object) -> tuple[str, str]:
+    tool = sdk.tools.upsert(path=path + "/weather", function=WEATHER, source_code=SOURCE)
+    agent = sdk.agents.upsert(path=path + "/agent", **MOCK, template=[
+        {"role": "system", "content": "You help with {{topic}}."}], tools=[
+        {"type": "file", "link": {"file_id": tool.id}, "on_agent_call": on_call},
+        {"type": "inline", "json_schema": ASK}], **kernel)
+    return agent.path, tool.id
+
+
+def test_server_side_tool_runs_and_the_loop_finishes(sdk: Humanloop, unique_path: str) -> None:
+    path, tool_id = _agent(sdk, unique_path)
+    result = sdk.agents.call(path=path, inputs={"topic": "travel"},
+                             messages=[{"role": "user", "content": "weather in 'Oslo'"}])
+    # model -> get_weather (run here, in the sandbox) -> model reads the result
+    assert result.output == "The tool returned: get_weather -> sunny in Oslo"
+    assert result.finish_reason == "stop" and result.log_status == "complete"
+    roles = [m.role for m in result.messages]
+    assert roles == ["system", "user", "assistant", "tool", "assistant"]
+    assert result.messages[0].content == "You help with travel."
+    # the tool run is a tool log in the agent log's trace
+    log = sdk.logs.get(id=result.id)
+    children = log.trace_children if not isinstance(log, dict) else log["trace_children"]
+    assert len(children) == 1
+    child = children[0]
+    assert (child.tool.id if not isinstance(child, dict) else child["tool"]["id"]) == tool_id
+
+
+def test_client_side_tool_suspends_then_continue_call_finishes(sdk: Humanloop, unique_path: str) -> None:
+    path, _ = _agent(sdk, unique_path)
+    first = sdk.agents.call(path=path, inputs={"topic": "x"},
+                            messages=[{"role": "user", "content": "ask human please"}])
+    assert first.log_status == "incomplete" and first.finish_reason == "tool_call"
+    pending = first.output_message.tool_calls
+    assert [c.function.name for c in pending] == ["ask_human"]
+    done = sdk.agents.continue_call(log_id=first.id, messages=[
+        {"role": "tool", "tool_call_id": pending[0].id, "content": "blue"}])
+    assert done.output == "The tool returned: ask_human -> blue"
+    assert done.log_status == "complete"
+    assert done.previous_agent_message is not None
+    # continuing a finished turn is refused, naming why
+    with pytest.raises(humanloop.core.api_error.ApiError) as info:
+        sdk.agents.continue_call(log_id=first.id, messages=[
+            {"role": "tool", "tool_call_id": pending[0].id, "content": "again"}])
+    assert info.value.status_code == 409
+
+
+def test_continue_call_needs_an_answer_for_each_pending_call(sdk: Humanloop, unique_path: str) -> None:
+    path, _ = _agent(sdk, unique_path)
+    first = sdk.agents.call(path=path, inputs={"topic": "x"},
+                            messages=[{"role": "user", "content": "ask human"}])
+    with pytest.raises(humanloop.errors.UnprocessableEntityError) as info:
+        sdk.agents.continue_call(log_id=first.id, messages=[{"role": "user", "content": "hm"}])
+    assert "tool_call_id" in str(info.value.body)
+
+
+def test_streamed_call_and_continue(sdk: Humanloop, unique_path: str) -> None:
+    path, _ = _agent(sdk, unique_path)
+    events = list(sdk.agents.call_stream(path=path, inputs={"topic": "x"},
+                                         messages=[{"role": "user", "content": "weather in 'Rome'"}]))
+    kinds = [e.type for e in events]
+    assert kinds == ["agent_turn_start", "tool_start", "tool_end", "agent_turn_end"]
+    assert events[-1].payload.output == "The tool returned: get_weather -> sunny in Rome"
+    suspended = list(sdk.agents.call_stream(path=path, inputs={"topic": "x"},
+                                            messages=[{"role": "user", "content": "ask human"}]))
+    assert suspended[-1].type == "agent_turn_suspend"
+    log_id = suspended[-1].log_id
+    call_id = suspended[-1].payload.output_message.tool_calls[0].id
+    resumed = list(sdk.agents.continue_call_stream(log_id=log_id, messages=[
+        {"role": "tool", "tool_call_id": call_id, "content": "ok"}]))
+    assert resumed[-1].type == "agent_turn_end"
+    assert resumed[-1].payload.output == "The tool returned: ask_human -> ok"
+
+
+def test_stop_rule_and_max_iterations(sdk: Humanloop, unique_path: str) -> None:
+    path, _ = _agent(sdk, unique_path, on_call="stop")
+    stopped = sdk.agents.call(path=path, inputs={"topic": "x"},
+                              messages=[{"role": "user", "content": "weather in 'Oslo'"}])
+    assert stopped.finish_reason == "tool_call" and stopped.log_status == "complete"
+    assert stopped.messages[-1].role == "tool"  # the tool ran, the model was not called again
+    capped, _ = _agent(sdk, unique_path + "/capped", max_iterations=1)
+    result = sdk.agents.call(path=capped, inputs={"topic": "x"},
+                             messages=[{"role": "user", "content": "weather in 'Oslo'"}])
+    assert result.finish_reason == "max_iterations"
+
+
+def test_agent_file_round_trips_and_call_takes_its_text(sdk: Humanloop, unique_path: str) -> None:
+    path, _ = _agent(sdk, unique_path)
+    agent = sdk.agents.get(id=sdk.files.retrieve_by_path(path=path).id)
+    text = sdk.agents.serialize(id=agent.id)
+    assert text.startswith("---\nmodel: mock-1\n") and "<system>\nYou help with {{topic}}.\n</system>" in text
+    kernel = sdk.agents.deserialize(agent=text)
+    assert kernel.model == "mock-1" and len(kernel.tools) == 2
+    result = sdk.agents.call(path=unique_path + "/from-text", agent=text, inputs={"topic": "t"},
+                             messages=[{"role": "user", "content": "hi"}])
+    assert result.output == "You said: hi"

@@ -1,0 +1,108 @@
+"""The SDK 0.8.38 additions to prompts, tools, datasets and logs, through the official SDK:
+.prompt files round-trip, populate renders as a call does, tool environment variables, CSV
+upload, the newer log fields and file descriptions."""
+
+from __future__ import annotations
+
+import pytest
+
+humanloop = pytest.importorskip("humanloop")
+from humanloop import Humanloop  # noqa: E402
+from humanloop.errors import UnprocessableEntityError  # noqa: E402
+
+from humanloop_core.server import LocalServer  # noqa: E402
+from humanloop_core.server.fileformat import deserialize, serialize  # noqa: E402
+
+MOCK = {"model": "mock-1", "provider": "mock"}
+CHAT = [{"role": "system", "content": "You are {{persona}}.\nBe brief."},
+        {"role": "user", "content": "Tell me about {{topic}}"}]
+
+
+@pytest.fixture
+def sdk(local_server: LocalServer) -> Humanloop:
+    return Humanloop(api_key=local_server.api_key, base_url=local_server.base_url)
+
+
+def test_prompt_file_round_trips(sdk: Humanloop, unique_path: str) -> None:
+    prompt = sdk.prompts.upsert(path=unique_path, **MOCK, template=CHAT, temperature=0.3,
+                                stop=["END"], tools=[{"name": "f", "description": "d", "parameters": {"type": "object"}}])
+    text = sdk.prompts.serialize(id=prompt.id)
+    assert text.startswith("---\nmodel: mock-1\nprovider: mock\n")
+    assert "<system>\nYou are {{persona}}.\nBe brief.\n</system>\n\n<user>\nTell me about {{topic}}\n</user>" in text
+    kernel = sdk.prompts.deserialize(prompt=text)
+    first = kernel.template[0]  # the SDK constructs (does not validate) the union: a dict
+    assert (first["content"] if isinstance(first, dict) else first.content) == CHAT[0]["content"]
+    assert kernel.temperature == 0.3
+    tool = kernel.tools[0]
+    assert kernel.stop == ["END"] and (tool["name"] if isinstance(tool, dict) else tool.name) == "f"
+    # the same text upserted again is the same version
+    again = sdk.prompts.upsert(path=unique_path, **kernel.dict(exclude_none=True))
+    assert again.version_id == prompt.version_id
+    assert serialize(deserialize(text)) == text
+
+
+def test_bad_prompt_file_is_a_422_naming_the_field(sdk: Humanloop) -> None:
+    with pytest.raises(UnprocessableEntityError) as info:
+        sdk.prompts.deserialize(prompt="no front matter")
+    assert "front matter" in str(info.value.body)
+    with pytest.raises(UnprocessableEntityError):
+        sdk.prompts.deserialize(prompt="---\nmodel: m\n---\nstray text <user>\nhi\n</user>\n")
+
+
+def test_populate_renders_as_a_call_does(sdk: Humanloop, unique_path: str) -> None:
+    prompt = sdk.prompts.upsert(path=unique_path, **MOCK, template=CHAT)
+    inputs = {"persona": "a guide", "topic": "Oslo"}
+    populated = sdk.prompts.populate(id=prompt.id, request=inputs)
+    called = sdk.prompts.call(id=prompt.id, inputs=inputs)
+    rendered = [m["content"] if isinstance(m, dict) else m.content
+                for m in populated.populated_template]
+    assert rendered == [m.content for m in called.messages] == ["You are a guide.\nBe brief.",
+                                                                 "Tell me about Oslo"]
+    with pytest.raises(UnprocessableEntityError) as info:  # a missing input, refused as call does
+        sdk.prompts.populate(id=prompt.id, request={"persona": "x"})
+    assert "topic" in str(info.value.body)
+
+
+def test_tool_environment_variables(sdk: Humanloop, unique_path: str) -> None:
+    tool = sdk.tools.upsert(path=unique_path, function={"name": "f", "description": "d",
+                                                        "parameters": {"type": "object"}})
+    assert sdk.tools.get_environment_variables(id=tool.id) == []
+    listed = sdk.tools.add_environment_variable(id=tool.id, request=[
+        {"name": "B", "value": "2"}, {"name": "A", "value": "1"}])
+    assert [(v.name, v.value) for v in listed] == [("A", "1"), ("B", "2")]
+    listed = sdk.tools.add_environment_variable(id=tool.id, request=[{"name": "A", "value": "9"}])
+    assert [(v.name, v.value) for v in listed] == [("A", "9"), ("B", "2")]
+    assert [v.name for v in sdk.tools.delete_environment_variable(id=tool.id, name="A")] == ["B"]
+    with pytest.raises(humanloop.core.api_error.ApiError) as info:
+        sdk.tools.delete_environment_variable(id=tool.id, name="A")
+    assert info.value.status_code == 404
+
+
+def test_csv_upload_adds_a_version(sdk: Humanloop, unique_path: str) -> None:
+    dataset = sdk.datasets.upsert(path=unique_path, datapoints=[{"inputs": {"q": "0"}}])
+    csv = b'q,messages,target\n1,"[{""role"": ""user"", ""content"": ""hi""}]","{""a"": 1}"\n2,,\n'
+    updated = sdk.datasets.upload_csv(id=dataset.id, file=("d.csv", csv), version_name="from csv")
+    assert updated.version_id != dataset.version_id and updated.version_name == "from csv"
+    points = list(sdk.datasets.list_datapoints(id=dataset.id, version_id=updated.version_id))
+    assert [p.inputs for p in points] == [{"q": "0"}, {"q": "1"}, {"q": "2"}]
+    assert points[1].messages[0].content == "hi" and points[1].target == {"a": 1}
+    with pytest.raises(UnprocessableEntityError) as info:
+        sdk.datasets.upload_csv(id=dataset.id, file=("d.csv", b'q,target\n1,{not json\n'))
+    assert "line 2" in str(info.value.body)
+
+
+def test_newer_log_fields_and_file_descriptions(sdk: Humanloop, unique_path: str) -> None:
+    prompt = sdk.prompts.upsert(path=unique_path + "/p", **MOCK, template=CHAT, description="what",
+                                tags=["a", "b"], readme="# Readme", template_language="default",
+                                reasoning_effort="low")
+    fetched = sdk.prompts.get(id=prompt.id)
+    assert (fetched.description, fetched.tags, fetched.readme) == ("what", ["a", "b"], "# Readme")
+    assert fetched.reasoning_effort == "low"
+    logged = sdk.prompts.log(path=prompt.path, log_status="incomplete", output="x",
+                             messages=[{"role": "user", "content": "hi"}])
+    log = sdk.logs.get(id=logged.id)
+    assert (log.log_status if not isinstance(log, dict) else log["log_status"]) == "incomplete"
+    flow_log = sdk.flows.log(path=unique_path + "/f", log_status="incomplete", output="o",
+                             messages=[{"role": "user", "content": "hi"}])
+    updated = sdk.flows.update_log(log_id=flow_log.id, log_status="complete", output="done")
+    assert updated.log_status == "complete" and updated.output == "done"
