@@ -63,6 +63,9 @@ def test_anthropic_sdk_reads_the_fake(anthropic_fake: AnthropicFake) -> None:
         client.messages.create(**{**args, "messages": [{"role": "system", "content": "x"}]})
     sent = json.loads(anthropic_fake.requests[0].body)
     assert sent["max_tokens"] == 64
+    anthropic_fake.script = [Reply(text="one two three", break_after=1)]
+    with pytest.raises(anthropic.APIStatusError, match="Overloaded"), client.messages.stream(**args) as broken:
+        list(broken.text_stream)
 
 
 def _drive_openai_dialect(client: Any, fake: OpenAIFake, model: str, errors: Any) -> None:
@@ -217,6 +220,11 @@ def test_boto3_reads_the_bedrock_fake_and_the_fake_checks_sigv4() -> None:
         with pytest.raises(client.exceptions.ThrottlingException, match="Too many tokens"):
             client.converse(modelId=model, messages=messages)
         assert unquote(fake.requests[0].raw_path) == f"/model/{model}/converse"
+        fake.script = [Reply(text="one two three", break_after=1)]
+        from botocore.exceptions import EventStreamError
+
+        with pytest.raises(EventStreamError, match="model stream failed"):
+            list(client.converse_stream(modelId=model, messages=messages)["stream"])
         wrong = boto3.client("bedrock-runtime", region_name=fake.region, endpoint_url=fake.url,
                              aws_access_key_id=fake.access_key, aws_secret_access_key="not-the-secret")
         with pytest.raises(client.exceptions.AccessDeniedException, match="signature"):

@@ -322,6 +322,18 @@ def test_keys_from_the_call_and_never_in_answers(http: httpx.Client, fakes: dict
     assert bedrock.requests[-1].headers["authorization"] == f"Bearer {bedrock.token}"
 
 
+@pytest.mark.parametrize(("provider", "message"), [("anthropic", "overloaded_error"),
+                                                   ("bedrock", "modelStreamErrorException")])
+def test_an_error_inside_a_stream_ends_it_with_the_providers_message_and_keeps_the_partial_log(
+        http: httpx.Client, fakes: dict[str, Fake], provider: str, message: str) -> None:
+    fakes[provider].script = [Reply(text="one two three four", break_after=2)]
+    items = call(http, provider, stream=True)
+    assert "".join(i.get("output", "") for i in items) == "one two "
+    assert message in items[-1]["error"]
+    stored = http.get(f"/logs/{items[-1]['id']}").json()
+    assert stored["output"] == "one two " and message in stored["error"]
+
+
 def test_complete_endpoint_goes_to_openai_completions_with_suffix(http: httpx.Client, fakes: dict[str, Fake]) -> None:
     fake = fakes["openai"]
     fake.script = [Reply(text="a fine day."), Reply(text="a fine day.")]

@@ -38,8 +38,9 @@ def _function_response(content: Any) -> dict[str, Any]:
 def _parts(message: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
     if message.get("role") == "tool":
         call_id = message.get("tool_call_id") or ""
-        return [{"functionResponse": {"id": call_id, "name": names.get(call_id) or message.get("name") or "",
-                                      "response": _function_response(message.get("content"))}}]
+        response = {"name": names.get(call_id) or message.get("name") or "",
+                    "response": _function_response(message.get("content"))}
+        return [{"functionResponse": {"id": call_id, **response} if call_id else response}]
     parts: list[dict[str, Any]] = []
     for part in parts_of(message.get("content")):
         if part.get("type") == "text" and part.get("text"):
@@ -51,8 +52,10 @@ def _parts(message: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any
                                     "(data:image/png;base64,...)", 400)
             parts.append({"inlineData": {"mimeType": inline[0], "data": inline[1]}})
     for call in message.get("tool_calls") or []:
-        parts.append({"functionCall": {"id": call.get("id", ""), "name": (call.get("function") or {}).get("name", ""),
-                                       "args": arguments("google", call)}})
+        function_call = {"name": (call.get("function") or {}).get("name", ""), "args": arguments("google", call)}
+        if call.get("id"):
+            function_call["id"] = call["id"]
+        parts.append({"functionCall": function_call})
     return parts
 
 

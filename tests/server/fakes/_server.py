@@ -24,6 +24,9 @@ class Reply:
     finish: str = "stop"
     prompt_tokens: int = 11
     output_tokens: int = 7
+    # Streams only: after this many text pieces the provider reports an error in-stream
+    # (where its format has one: Anthropic's error event, Bedrock's exception frame).
+    break_after: int | None = None
 
 
 @dataclass

@@ -84,7 +84,10 @@ class AnthropicFake(Fake):
         if reply.text:
             yield "content_block_start", {"type": "content_block_start", "index": 0,
                                           "content_block": {"type": "text", "text": ""}}
-            for piece in pieces(reply.text):
+            for n, piece in enumerate(pieces(reply.text)):
+                if n == reply.break_after:
+                    yield "error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+                    return
                 yield "content_block_delta", {"type": "content_block_delta", "index": 0,
                                               "delta": {"type": "text_delta", "text": piece}}
             yield "content_block_stop", {"type": "content_block_stop", "index": 0}

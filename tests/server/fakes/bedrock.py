@@ -111,7 +111,11 @@ class BedrockFake(Fake):
         yield event("messageStart", {"role": "assistant"})
         index = 0
         if reply.text:
-            for piece in pieces(reply.text):
+            for n, piece in enumerate(pieces(reply.text)):
+                if n == reply.break_after:
+                    yield encode({":exception-type": "modelStreamErrorException", ":content-type": "application/json",
+                                  ":message-type": "exception"}, b'{"message":"The model stream failed."}')
+                    return
                 yield event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": piece}})
             yield event("contentBlockStop", {"contentBlockIndex": 0})
             index = 1
