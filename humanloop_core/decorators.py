@@ -57,7 +57,8 @@ class _Spec:
         self._names: list[str] | None = (
             [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD] if simple else None)
         self._defaults = {p.name: p.default for p in params if p.default is not p.empty}
-        self.tracer = tracer
+        # A ProxyTracer follows the global provider even when it is set later: get it once.
+        self.tracer = tracer or trace.get_tracer("humanloop_core.decorators")
         self.name = hl.SPAN_NAMES[kind]
         self.attributes: dict[str, Any] = {hl.FILE_PATH: path}
         if kind != "prompt":  # a prompt's type is decided at its end (see _Call.finish)
@@ -92,8 +93,7 @@ class _Call:
 
     def __init__(self, spec: _Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.spec = spec
-        tracer = spec.tracer or trace.get_tracer("humanloop_core.decorators")
-        self.span: Span = tracer.start_span(spec.name, attributes=spec.attributes)
+        self.span: Span = spec.tracer.start_span(spec.name, attributes=spec.attributes)
         self.frame: PromptFrame | None = None
         self.inputs: dict[str, Any] = {}
         if not self.span.is_recording():
