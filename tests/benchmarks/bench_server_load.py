@@ -35,7 +35,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from tests.benchmarks._common import Row, print_rows, row
+from tests.benchmarks._common import Row, compare, print_rows, row
 from tests.reliability.server_process import ServerProcess, free_port
 
 PATH = "bench/load"
@@ -220,22 +220,52 @@ def _postgres_rows(tmp: Path, generator: str | None) -> list[Row]:
         return []
     pg = PostgresServer().start()
     try:
+        counts = _count_rows(pg.fresh_schema(), "PostgreSQL")
         with product_servers(pg.fresh_schema(), tmp) as (url,):
             one = load(url, 100, generator)
         with product_servers(pg.fresh_schema(), tmp, count=2) as urls, mp.get_context("spawn").Pool(2) as pool:
             both = sum(pool.starmap(load, [(u, 50, generator) for u in urls]))
     finally:
         pg.stop()
-    return [row("prompts.call (mock, PostgreSQL), 1 server, 100 connections", one, "calls/s", 1.0),
+    return [*counts, row("prompts.call (mock, PostgreSQL), 1 server, 100 connections", one, "calls/s", 1.0),
             row("prompts.call (PostgreSQL), 2 replicas, 2 x 50 connections", both, "calls/s", one / both,
                 "ratio vs 1 server < 1.00x")]
+
+
+BIG_TABLE = 100_000
+
+
+def _count_rows(db: str, label: str) -> list[Row]:
+    """``count_logs`` (per-version log counts, read by every file response) on a prompt
+    with 100,000 logs: the counter rows kept by triggers beside counting the log rows, as
+    the store did before."""
+    from humanloop_core.server.store import now, open_store
+
+    store = open_store(db)
+    try:
+        file = store.create_file("pr", "prompt", "bench/big")
+        version = store.put_version(file["id"], "prv", "h", {"model": "mock-1"}, None)
+        for start in range(0, BIG_TABLE, 5000):
+            store.insert_logs([{"id": f"log_{n}", "type": "prompt", "file_id": file["id"],
+                                "version_id": version["id"], "created_at": now(), "body": {"output": "x"}}
+                               for n in range(start, start + 5000)])
+        counting = "SELECT version_id, count(*) AS n FROM logs WHERE file_id=? GROUP BY version_id"
+        times = compare({"counter": lambda: store.count_logs(file["id"]),
+                         "count(*)": lambda: store._all(counting, (file["id"],))},  # type: ignore[attr-defined]
+                        loops=20, repeats=5, warmup=3)
+    finally:
+        store.close()
+    return [row(f"count_logs, {BIG_TABLE:,} logs ({label}), counter rows", times["counter"] * 1e3, "ms", 1.0),
+            row(f"count_logs, {BIG_TABLE:,} logs ({label}), counting rows (before)", times["count(*)"] * 1e3,
+                "ms", times["count(*)"] / times["counter"])]
 
 
 def run() -> list[Row]:
     generator = ensure_wrk()
     print(f"  load generator: {generator or 'python asyncio processes (wrk not found)'}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        rows = _sqlite_rows(Path(tmp), generator)
+        rows = _count_rows(str(Path(tmp) / "big.sqlite"), "SQLite")
+        rows += _sqlite_rows(Path(tmp), generator)
         rows += _postgres_rows(Path(tmp), generator)
     return rows
 

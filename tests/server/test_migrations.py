@@ -87,6 +87,7 @@ def test_first_release_file_is_adopted_and_migrated(first_release_db: Path) -> N
         assert store.get_file_by_path("team/old")["id"] == "pr_old"
         assert store.get_log("log_old")["body"] == {"output": "kept"}
         assert store.deployments("pr_old") == {"env_production": "prv_old"}
+        assert store.count_logs("pr_old") == {"prv_old": 1}  # counts built from the old logs
         kept = store.get_replay("key-old")
         assert kept is not None and kept["status"] == 200 and kept["body"] == b'{"id":"log_old"}'
         # The old answer still replays; its key is not up for reservation.

@@ -122,6 +122,12 @@ def test_logs_filter_count_and_refuse_duplicates_or_orphans(store: Store) -> Non
     store.update_log("log_2", {"output": "edited"})
     assert store.get_log("log_2")["body"] == {"output": "edited"}
     assert store.delete_logs(["log_2", "log_missing"]) == 1
+    other = store.put_version(file["id"], "prv", "h-other", {"model": "other"}, None)
+    store.insert_log(_log(file, other, "log_6"))
+    # The counts every file response carries follow inserts, batches, deletes, failures.
+    assert store.count_logs(file["id"]) == {version["id"]: 4, other["id"]: 1}
+    store.delete_logs(["log_6"])
+    assert store.count_logs(file["id"]) == {version["id"]: 4}
 
 
 def test_version_names_are_unique_among_live_versions(store: Store) -> None:

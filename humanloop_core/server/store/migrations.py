@@ -95,6 +95,41 @@ CREATE OR REPLACE FUNCTION json_extract(doc TEXT, path TEXT) RETURNS TEXT LANGUA
     AS $$ SELECT doc::json #>> string_to_array(substr(path, 3), '.') $$;
 """
 
+_LOG_COUNTS_TABLE = """
+CREATE TABLE IF NOT EXISTS log_counts(
+    file_id TEXT NOT NULL, version_id TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY(file_id, version_id));
+INSERT INTO log_counts SELECT file_id, version_id, count(*) FROM logs GROUP BY file_id, version_id;
+"""
+_LOG_COUNTS_SQLITE = _LOG_COUNTS_TABLE + """
+CREATE TRIGGER logs_count_insert AFTER INSERT ON logs BEGIN
+    INSERT INTO log_counts VALUES (NEW.file_id, NEW.version_id, 1)
+        ON CONFLICT(file_id, version_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER logs_count_delete AFTER DELETE ON logs BEGIN
+    UPDATE log_counts SET n = n - 1 WHERE file_id = OLD.file_id AND version_id = OLD.version_id;
+END;
+CREATE TRIGGER logs_count_update AFTER UPDATE OF file_id, version_id ON logs BEGIN
+    UPDATE log_counts SET n = n - 1 WHERE file_id = OLD.file_id AND version_id = OLD.version_id;
+    INSERT INTO log_counts VALUES (NEW.file_id, NEW.version_id, 1)
+        ON CONFLICT(file_id, version_id) DO UPDATE SET n = n + 1;
+END;
+"""
+_LOG_COUNTS_POSTGRES = _LOG_COUNTS_TABLE + """
+CREATE OR REPLACE FUNCTION logs_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE log_counts SET n = n - 1 WHERE file_id = OLD.file_id AND version_id = OLD.version_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO log_counts VALUES (NEW.file_id, NEW.version_id, 1)
+            ON CONFLICT (file_id, version_id) DO UPDATE SET n = log_counts.n + 1;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER logs_count AFTER INSERT OR DELETE OR UPDATE OF file_id, version_id ON logs
+    FOR EACH ROW EXECUTE FUNCTION logs_count();
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: the schema of the first release", _BASELINE_SQLITE, _BASELINE_POSTGRES),
     # Version names and descriptions (issue 11), and ``saved_seq``, the order of explicit
@@ -118,6 +153,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "tool environment variables",
               "CREATE TABLE IF NOT EXISTS file_env_vars(file_id TEXT NOT NULL, name TEXT NOT NULL,"
               " value TEXT NOT NULL, PRIMARY KEY(file_id, name))"),
+    # Logs per version, kept by triggers in the transaction that writes the logs (whatever
+    # code writes them): every file response carries these counts, and counting the rows
+    # of a busy prompt on each call grew with its log table.
+    Migration(6, "log counts per version, kept by triggers", _LOG_COUNTS_SQLITE, _LOG_COUNTS_POSTGRES),
 )
 LATEST = MIGRATIONS[-1].version
 

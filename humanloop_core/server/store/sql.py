@@ -252,6 +252,7 @@ class SqlStore(EvalTables):
             ("DELETE FROM versions WHERE file_id=?", (file_id,)),
             ("DELETE FROM deployments WHERE file_id=?", (file_id,)),
             ("DELETE FROM logs WHERE file_id=?", (file_id,)),
+            ("DELETE FROM log_counts WHERE file_id=?", (file_id,)),
             ("DELETE FROM files WHERE id=?", (file_id,)),
         ])
 
@@ -470,8 +471,8 @@ class SqlStore(EvalTables):
         return [self._decode_log(r) for r in rows]
 
     def count_logs(self, file_id: str) -> dict[str, int]:
-        rows = self._all("SELECT version_id, count(*) AS n FROM logs WHERE file_id=? GROUP BY version_id",
-                         (file_id,))
+        # Kept by triggers (migration 6), so this reads a row per version, not every log.
+        rows = self._all("SELECT version_id, n FROM log_counts WHERE file_id=? AND n > 0", (file_id,))
         return {r["version_id"]: int(r["n"]) for r in rows}
 
     # -- directories ------------------------------------------------------------------
