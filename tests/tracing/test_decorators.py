@@ -221,3 +221,35 @@ def test_prompts_call_spans_of_this_client_join_the_decorated_trace(local_server
         assert call["trace_parent_id"] == root["id"]
     finally:
         p.shutdown()
+
+
+def test_prompt_records_the_instrumented_anthropic_call(local_server: LocalServer, unique_path: str) -> None:
+    """Anthropic, through opentelemetry-instrumentation-anthropic, against the providers'
+    loopback Anthropic fake (checked with the anthropic SDK in tests/server)."""
+    anthropic = pytest.importorskip("anthropic")
+    from tests.server.fakes._server import Reply
+    from tests.server.fakes.anthropic import AnthropicFake
+
+    hl = Humanloop(api_key=local_server.api_key, base_url=local_server.base_url)
+    try:
+        with AnthropicFake() as fake:
+            fake.script = [Reply(text="Bonjour!")]
+            claude = anthropic.Anthropic(api_key=fake.key, base_url=fake.url, max_retries=0)
+
+            @hl.prompt(path=f"{unique_path}/greet")
+            def greet(name: str) -> str:
+                message = claude.messages.create(model="claude-sonnet-4-5", max_tokens=64,
+                                                 messages=[{"role": "user", "content": f"Greet {name}"}])
+                return message.content[0].text
+
+            assert greet("Ada") == "Bonjour!"
+        flushed(local_server)
+        [log] = logs_at(local_server, f"{unique_path}/greet")
+        body = log["body"]
+        assert body["messages"] == [{"role": "user", "content": "Greet Ada"}]
+        assert body["output"] == "Bonjour!" and body["inputs"] == {"name": "Ada"}
+        assert (body["prompt_tokens"], body["output_tokens"]) == (11, 7)
+        kernel = local_server.store.get_version(log["version_id"])["kernel"]  # type: ignore[index]
+        assert (kernel["model"], kernel["provider"]) == ("claude-sonnet-4-5", "anthropic")
+    finally:
+        pipeline(local_server.api_key, local_server.base_url).shutdown()
