@@ -167,4 +167,8 @@ def update_log(store: Store, log_id: str, kind_type: str, file_id: str | None,
     if log is None or log["type"] != kind_type or (file_id and log["file_id"] != file_id):
         raise not_found(f"{kind_type} log", log_id)
     store.update_log(log_id, {**log["body"], **changes})
+    if log["body"].get("log_status") == "incomplete" and changes.get("log_status") == "complete":
+        from . import monitoring  # imported here: monitoring builds on this module
+
+        monitoring.judge_completed(store, {**log, "body": {**log["body"], **changes}})
     return get_log(store, log_id)

@@ -6,8 +6,8 @@ committed since its cursor and queues what they need: a judgment per active eval
 server runs, and, for a log sent with a ``run_id``, its link to the run and the judgments of
 the run's evaluations. Calls never wait for any of it.
 
-A log sent with ``log_status: incomplete`` is not judged by monitors (its author will
-complete it later; judging a half-made log would be wrong), as the API describes.
+A log sent with ``log_status: incomplete`` is judged by monitors only once it is updated to
+``complete`` (judging a half-made log would be wrong), as the API describes.
 """
 
 from __future__ import annotations
@@ -90,6 +90,24 @@ def start_cursor(store: Store) -> None:
         store.advance_cursor(CURSOR, store.last_log_seq(), [], [])
 
 
+def _monitor_jobs(store: Store, log: Row, monitors: list[Row], resolved: dict[str, Row | None]) -> list[Row]:
+    work = []
+    for monitor in monitors:
+        key = f"{monitor['evaluator_id']}:{monitor.get('version_id')}:{monitor.get('environment_id')}"
+        if key not in resolved:
+            resolved[key] = _version(store, monitor)
+        version = resolved[key]
+        if version is not None and judging.runs_here(version):
+            work.append(jobs.judge_job(log["id"], version["id"]))
+    return work
+
+
+def judge_completed(store: Store, log: Row) -> None:
+    """A log just marked ``complete`` is judged by its file's monitors now (the scan skipped
+    it while it was incomplete)."""
+    store.enqueue_jobs(_monitor_jobs(store, log, store.list_monitors(log["file_id"]), {}))
+
+
 def scan(store: Store, limit: int = BATCH) -> int:
     """Queue the work the logs after the cursor cause; returns how many logs were read."""
     rows = store.logs_after(store.cursor(CURSOR), limit)
@@ -105,13 +123,7 @@ def scan(store: Store, limit: int = BATCH) -> int:
         if log["type"] == "evaluator":
             continue
         if log["body"].get("log_status") != "incomplete":
-            for monitor in monitors.get(log["file_id"], []):
-                key = f"{monitor['evaluator_id']}:{monitor.get('version_id')}:{monitor.get('environment_id')}"
-                if key not in resolved:
-                    resolved[key] = _version(store, monitor)
-                version = resolved[key]
-                if version is not None and judging.runs_here(version):
-                    work.append(jobs.judge_job(log["id"], version["id"]))
+            work += _monitor_jobs(store, log, monitors.get(log["file_id"], []), resolved)
         run_id = log["body"].get("run_id")
         if isinstance(run_id, str) and store.get_run(run_id) is not None:
             links.append((run_id, log["id"], log.get("source_datapoint_id")))

@@ -79,6 +79,24 @@ def test_activation_is_stored_and_shown_on_the_file(server: LocalServer) -> None
         assert off.status_code == 200 and "evaluators" not in http.get(f"/prompts/{prompt['id']}").json()
 
 
+def test_an_incomplete_log_is_judged_once_completed(server: LocalServer) -> None:
+    with client(server.base_url, server.api_key) as http:
+        prompt = http.post("/prompts", json={"path": "later", **MOCK}).json()
+        judge = http.post("/evaluators", json={"path": "later-judge", **python_judge(
+            "def f(log):\n    return log['output'] == 'done'\n")}).json()
+        http.post(f"/prompts/{prompt['id']}/evaluators",
+                  json={"activate": [{"evaluator_version_id": judge["version_id"]}]}).raise_for_status()
+        log_id = http.post("/prompts/log", json={"id": prompt["id"], "output": "half",
+                                                 "log_status": "incomplete"}).json()["id"]
+        done_id = http.post("/prompts/log", json={"id": prompt["id"], "output": "done"}).json()["id"]
+        assert len(wait_judged(http, [done_id], 1, 10)[done_id]) == 1  # the scan has passed both
+        assert judgments(http, log_id) == []
+        patched = http.patch(f"/prompts/{prompt['id']}/log/{log_id}", json={"output": "done", "log_status": "complete"})
+        assert patched.status_code == 200, patched.text
+        found = wait_judged(http, [log_id], 1, 10)[log_id]
+        assert [j["judgment"] for j in found] == [True]
+
+
 HOSTILE = {
     "loops forever": ("def f(log):\n    while True:\n        pass\n", "timeout: timed out after 1 s"),
     "allocates 2 GB": ("def f(log):\n    return len(bytearray(2 * 1024 ** 3)) > 0\n", "memory: out of memory"),
@@ -157,15 +175,15 @@ def test_judgments_queued_when_the_server_is_killed_are_made_after_restart(tmp_p
         with client(server.base_url, server.api_key) as http:
             prompt = http.post("/prompts", json={"path": "crash", **MOCK}).json()
             judge = http.post("/evaluators", json={"path": "slow", **python_judge(
-                "import time\ndef f(log):\n    time.sleep(0.3)\n    return True\n")}).json()
+                "import time\ndef f(log):\n    time.sleep(0.2)\n    return True\n")}).json()
             http.post(f"/prompts/{prompt['id']}/evaluators",
                       json={"activate": [{"evaluator_version_id": judge["version_id"]}]}).raise_for_status()
             log_ids = [http.post("/prompts/log", json={"id": prompt["id"], "output": str(i)}).json()["id"]
-                       for i in range(40)]
-            time.sleep(0.8)
+                       for i in range(24)]
+            time.sleep(0.5)
             before = sum(len(j) for j in (judgments(http, i) for i in log_ids))
         server.kill()
-        assert before < 40  # the kill interrupted work in flight and queued
+        assert before < 24  # the kill interrupted work in flight and queued
         server.start()
         with client(server.base_url, server.api_key) as http:
             judged = wait_judged(http, log_ids, 1, 30)
