@@ -404,3 +404,31 @@ def test_images_logprobs_and_dated_model_cost(http: httpx.Client, fakes: dict[st
     fakes["openai"].script = [Reply(text="Paris is", prompt_tokens=1000, output_tokens=2000)]
     closing = call(http, "openai", stream=True)[-1]
     assert (closing["prompt_cost"], closing["output_cost"]) == (0.00015, 0.0012)
+
+
+def test_the_official_sdk_calls_providers_and_jinja_prompts(http: httpx.Client, fakes: dict[str, Fake]) -> None:
+    """The official humanloop 0.8.38 SDK as the client: an Anthropic prompt plain and
+    streamed, a jinja template (the SDK sends template_language), a rate limit."""
+    humanloop = pytest.importorskip("humanloop")
+    from humanloop.core.api_error import ApiError
+
+    sdk = humanloop.Humanloop(api_key=http.headers["X-API-KEY"], base_url=str(http.base_url).rstrip("/"))
+    prompt = {"model": CASES["anthropic"].model, "provider": "anthropic", "template_language": "jinja",
+              "template": [{"role": "user", "content": "{% for c in cities %}{{ c }} {% endfor %}weather?"}]}
+    fakes["anthropic"].script = [Reply(text="Sunny in both.", prompt_tokens=1000, output_tokens=100),
+                                 Reply(text="Rain later today.")]
+    called = sdk.prompts.call(path="contract/sdk", prompt=prompt, inputs={"cities": ["Oslo", "Rome"]})
+    assert called.logs[0].output == "Sunny in both." and called.logs[0].prompt_cost == 0.0008
+    sent = fakes["anthropic"].requests[-1].json()
+    assert sent["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Oslo Rome weather?"}]}]
+    streamed = list(sdk.prompts.call_stream(path="contract/sdk", prompt=prompt, inputs={"cities": ["Oslo"]}))
+    assert "".join(item.output or "" for item in streamed) == "Rain later today." and len(streamed) >= 3
+    fakes["anthropic"].script = [Failure(429, "slow down please", "9")]
+    with pytest.raises(Exception) as raised:  # the SDK's overlay wraps the ApiError
+        sdk.prompts.call(path="contract/sdk", prompt=prompt, inputs={"cities": []},
+                         request_options={"max_retries": 0})
+    limited: BaseException | None = raised.value
+    while limited is not None and not isinstance(limited, ApiError):
+        limited = limited.__cause__ or limited.__context__
+    assert isinstance(limited, ApiError) and limited.status_code == 429
+    assert (limited.headers or {}).get("retry-after") == "9" and "slow down please" in str(limited.body)
