@@ -125,3 +125,22 @@ def test_errors_are_logged_and_never_raised_by_the_handler(handler: HumanloopCal
     assert handler.flush()
     root, kids = tree(local_server, f"{handler._directory}/failing")
     assert root["body"]["error"] == "ValueError: no luck" and kids == []
+
+
+async def test_concurrent_async_runs_each_get_their_own_flow(handler: HumanloopCallbackHandler,
+                                                             local_server: LocalServer, openai_url: str) -> None:
+    """One handler shared by concurrent ainvoke runs (abatch): three flows, each with its own
+    prompt log, none crossed."""
+    llm = ChatOpenAI(model="gpt-4o-mini", base_url=openai_url, api_key="sk-async")
+    chain = (ChatPromptTemplate.from_messages([("human", "{q}")]) | llm).with_config(run_name="qa")
+    answers = await chain.abatch([{"q": f"question {i}"} for i in range(3)], config={"callbacks": [handler]})
+    assert [a.content for a in answers] == [f"Fake answer to: question {i}" for i in range(3)]
+    assert handler.flush()
+    file = local_server.store.get_file_by_path(f"{handler._directory}/qa")
+    assert file is not None
+    flows, total = local_server.store.list_logs({"file_id": file["id"]}, 1, 10)
+    assert total == 3
+    for flow in flows:
+        [chat] = local_server.store.child_logs("trace_parent_id", flow["id"])
+        assert chat["body"]["messages"] == [{"role": "user", "content": flow["body"]["inputs"]["q"]}]
+        assert chat["body"]["output"] == f"Fake answer to: {flow['body']['inputs']['q']}"
