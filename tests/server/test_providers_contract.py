@@ -313,6 +313,12 @@ def test_keys_from_the_call_and_never_in_answers(http: httpx.Client, fakes: dict
     log_id = re.search(r"logged as (\w+)", response.json()["detail"]).group(1)  # type: ignore[union-attr]
     stored = http.get(f"/logs/{log_id}").json()
     assert "Incorrect API key" in stored["error"] and "wrong-azure-key-123456" not in json.dumps(stored)
+    # A key from the server's environment is redacted too.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPENAI_API_KEY", "sk-env-key-that-is-wrong")
+        from_env = call(http, "openai")
+    assert from_env.status_code == 400 and "Incorrect API key" in from_env.text
+    assert "sk-env-key-that-is-wrong" not in from_env.text
     ok = call(http, "openai_azure", provider_api_keys={"openai_azure": azure.key})
     assert ok.status_code == 200 and azure.requests[-1].headers["api-key"] == azure.key
     assert azure.requests[-1].path == f"/openai/deployments/{CASES['openai_azure'].model}/chat/completions"

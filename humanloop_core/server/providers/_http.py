@@ -72,6 +72,18 @@ def _retry_delay(body: Any) -> str | None:
     return None
 
 
+_KEY_HEADERS = ("authorization", "x-api-key", "api-key", "x-goog-api-key")
+
+
+def secret_of(headers: dict[str, str]) -> str | None:
+    """The key a request carries, whether it came from the call or the environment, so
+    an error quoting it is redacted either way."""
+    for name, value in headers.items():
+        if name.lower() in _KEY_HEADERS:
+            return value.split(" ", 1)[1] if value.lower().startswith("bearer ") else value
+    return None
+
+
 def error_from_response(provider: str, response: httpx.Response, secret: str | None) -> ProviderError:
     try:
         body = response.json()
@@ -158,7 +170,7 @@ class HttpProvider:
         except httpx.HTTPError as exc:
             raise transport_error(self.name, exc) from None
         if response.status_code >= 400:
-            raise error_from_response(self.name, response, secret)
+            raise error_from_response(self.name, response, secret or secret_of(headers))
         return response.json()
 
     async def _send(self, method: str, url: str, headers: dict[str, str], secret: str | None,
@@ -169,7 +181,7 @@ class HttpProvider:
             async with self._client().stream(method, url, content=content, headers=headers) as response:
                 if response.status_code >= 400:
                     await response.aread()
-                    raise error_from_response(self.name, response, secret)
+                    raise error_from_response(self.name, response, secret or secret_of(headers))
                 assert each is not None
                 async for item in each(response):
                     yield item
