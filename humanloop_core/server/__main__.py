@@ -37,6 +37,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes sharing the port (default 1), all on the one database "
                              "(a SQLite file or PostgreSQL; not ':memory:')")
+    parser.add_argument("--sandbox-timeout", type=float, default=None,
+                        help="seconds of wall clock a code evaluator or code tool may run (default 5)")
+    parser.add_argument("--sandbox-memory-mb", type=int, default=None,
+                        help="address space a code evaluator or code tool may use, in MiB (default 512)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser.parse_args(argv)
 
@@ -60,11 +64,15 @@ def main(argv: list[str] | None = None) -> None:
         prices.table(args.prices)  # a broken file fails now, not on the first call
         os.environ[prices.ENV] = args.prices
     db = args.db or default_db()
+    # Through the environment, so --workers processes get the same limits.
+    for env, value in ((_ENV_SANDBOX_TIMEOUT, args.sandbox_timeout), (_ENV_SANDBOX_MEMORY, args.sandbox_memory_mb)):
+        if value is not None:
+            os.environ[env] = str(value)
     if args.workers > 1:
         _run_workers(args, db, api_key)
         return
     store = open_store(db)
-    app = create_app(store, api_key, mock_chunk_delay=args.mock_chunk_delay)
+    app = create_app(store, api_key, mock_chunk_delay=args.mock_chunk_delay, sandbox=_sandbox())
     print(f"Humanloop v5 API on http://{args.host}:{args.port}/v5 (db: {describe_db(db)})",
           file=sys.stderr, flush=True)
     try:
@@ -75,6 +83,15 @@ def main(argv: list[str] | None = None) -> None:
 
 
 _ENV_DB, _ENV_DELAY = "HUMANLOOP_SERVER_DB", "HUMANLOOP_SERVER_MOCK_CHUNK_DELAY"
+_ENV_SANDBOX_TIMEOUT, _ENV_SANDBOX_MEMORY = "HUMANLOOP_SANDBOX_TIMEOUT", "HUMANLOOP_SANDBOX_MEMORY_MB"
+
+
+def _sandbox() -> Any:
+    """The sandbox with the limits the command line set (else its defaults)."""
+    from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Sandbox
+
+    return Sandbox(timeout=float(os.environ.get(_ENV_SANDBOX_TIMEOUT, DEFAULT_TIMEOUT)),
+                   memory_mb=int(os.environ.get(_ENV_SANDBOX_MEMORY, DEFAULT_MEMORY_MB)))
 
 
 def _run_workers(args: argparse.Namespace, db: str, api_key: str) -> None:
@@ -102,7 +119,7 @@ def worker_app() -> Any:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     return create_app(open_store(os.environ[_ENV_DB]), os.environ["HUMANLOOP_API_KEY"],
-                      mock_chunk_delay=float(os.environ.get(_ENV_DELAY, "0")))
+                      mock_chunk_delay=float(os.environ.get(_ENV_DELAY, "0")), sandbox=_sandbox())
 
 
 def describe_db(db: str) -> str:

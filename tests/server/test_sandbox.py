@@ -114,3 +114,17 @@ async def test_a_killed_zygote_fails_its_jobs_and_the_next_job_restarts_it(sandb
     result = await asyncio.wait_for(waiting, 5)
     assert result.kind == "crash" and "died" in (result.error or "")
     assert (await sandbox.run("def f():\n    return 2\n", [])).value == 2
+
+
+def test_the_command_line_sets_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from humanloop_core.server import __main__ as cli
+
+    args = cli.parse_args(["--sandbox-timeout", "2.5", "--sandbox-memory-mb", "128"])
+    assert (args.sandbox_timeout, args.sandbox_memory_mb) == (2.5, 128)
+    monkeypatch.setenv(cli._ENV_SANDBOX_TIMEOUT, "2.5")
+    monkeypatch.setenv(cli._ENV_SANDBOX_MEMORY, "128")
+    box = cli._sandbox()
+    assert (box.timeout, box.memory_mb) == (2.5, 128)
+    monkeypatch.delenv(cli._ENV_SANDBOX_TIMEOUT)
+    monkeypatch.delenv(cli._ENV_SANDBOX_MEMORY)
+    assert (cli._sandbox().timeout, cli._sandbox().memory_mb) == (5.0, 512)
