@@ -92,7 +92,7 @@ def plan(span: OtelSpan) -> LogPlan | None:
     kernel: dict[str, Any] | None
     if kind == "prompt":
         kernel = _prompt_kernel(attrs)
-        body.update(_prompt_log(attrs))
+        body.update(_prompt_log(attrs, span.events))
     elif kind == "tool":
         kernel = _tool_kernel(attrs)
         args = _json(attrs.get("gen_ai.tool.call.arguments"))
@@ -154,13 +154,16 @@ def _tool_function(tool: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _prompt_log(attrs: dict[str, Any]) -> dict[str, Any]:
+def _prompt_log(attrs: dict[str, Any], events: tuple[tuple[str, dict[str, Any]], ...]) -> dict[str, Any]:
     body: dict[str, Any] = {}
+    from_events, choices = _event_messages(events)
     messages = _semconv_messages(attrs.get("gen_ai.system_instructions"), "system")
-    messages += _semconv_messages(attrs.get("gen_ai.input.messages")) or _legacy_messages(attrs, "gen_ai.prompt")
+    messages += (_semconv_messages(attrs.get("gen_ai.input.messages")) or _legacy_messages(attrs, "gen_ai.prompt")
+                 or from_events)
     if messages:
         body["messages"] = messages
-    outputs = _semconv_messages(attrs.get("gen_ai.output.messages")) or _legacy_messages(attrs, "gen_ai.completion")
+    outputs = (_semconv_messages(attrs.get("gen_ai.output.messages"))
+               or _legacy_messages(attrs, "gen_ai.completion") or choices)
     if outputs:
         body["output_message"] = outputs[0]
         content = outputs[0].get("content")
@@ -226,6 +229,31 @@ def _legacy_messages(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]]
         out.append(_message(item.get("role"), content if isinstance(content, str) else "",
                             calls, item.get("tool_call_id")))
     return out
+
+
+_EVENT_ROLES = {"gen_ai.system.message": "system", "gen_ai.user.message": "user",
+                "gen_ai.assistant.message": "assistant", "gen_ai.tool.message": "tool"}
+
+
+def _event_messages(events: tuple[tuple[str, dict[str, Any]], ...]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The earlier conventions' span events: one per input message, ``gen_ai.choice`` per output."""
+    inputs, outputs = [], []
+    for name, attrs in events:
+        if name not in _EVENT_ROLES and name != "gen_ai.choice":
+            continue
+        body = _json(attrs.get("gen_ai.event.content"))
+        body = body if isinstance(body, dict) else attrs
+        if name == "gen_ai.choice":
+            body = body.get("message") if isinstance(body.get("message"), dict) else body
+        calls = [{"id": str(c.get("id") or ""), "type": "function", "function": {
+                     "name": str((c.get("function") or {}).get("name") or ""),
+                     "arguments": _text((c.get("function") or {}).get("arguments") or "")}}
+                 for c in (_json(body.get("tool_calls")) or []) if isinstance(c, dict)]
+        content = body.get("content")
+        message = _message(_EVENT_ROLES.get(name, "assistant"), content if isinstance(content, str) else "",
+                           calls, body.get("id") if name == "gen_ai.tool.message" else None)
+        (outputs if name == "gen_ai.choice" else inputs).append(message)
+    return inputs, outputs
 
 
 def _message(role: Any, text: str, calls: list[dict[str, Any]], call_id: Any) -> dict[str, Any]:

@@ -96,3 +96,18 @@ def test_official_sdk_stringified_values_are_read_back() -> None:
 def test_unflatten_builds_lists_from_numeric_keys() -> None:
     attrs = {"p.0.a": 1, "p.1.a": 2, "p.1.b.0": "x", "q": 0}
     assert unflatten(attrs, "p") == [{"a": 1}, {"a": 2, "b": ["x"]}]
+
+
+def test_messages_from_the_earlier_span_events() -> None:
+    events = (
+        ("gen_ai.system.message", {"content": "Be brief."}),
+        ("gen_ai.user.message", {"gen_ai.event.content": json.dumps({"content": "Hi"})}),
+        ("gen_ai.tool.message", {"content": "sunny", "id": "c0"}),
+        ("gen_ai.choice", {"gen_ai.event.content": json.dumps({"index": 0, "finish_reason": "stop",
+                                                               "message": {"content": "Hello"}})}),
+    )
+    log = plan(span({"gen_ai.operation.name": "chat", "gen_ai.request.model": "m"}, events=events))
+    assert log is not None
+    assert log.body["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+                                    {"role": "tool", "content": "sunny", "tool_call_id": "c0"}]
+    assert log.body["output"] == "Hello"
