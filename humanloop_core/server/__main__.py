@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .limits import Limits
+
 
 def default_db() -> str:
     import platformdirs
@@ -42,6 +44,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sandbox-memory-mb", type=int, default=None,
                         help="address space a code evaluator or code tool may use, in MiB (default 512)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    limits = parser.add_argument_group("limits")
+    limits.add_argument("--max-body-bytes", type=int, default=Limits.max_body_bytes,
+                        help=f"largest request body accepted, in bytes (default {Limits.max_body_bytes})")
+    limits.add_argument("--max-json-depth", type=int, default=Limits.max_json_depth,
+                        help=f"deepest JSON nesting accepted in a body (default {Limits.max_json_depth})")
+    limits.add_argument("--graceful-timeout", type=float, default=5.0,
+                        help="seconds requests in flight get to finish on SIGTERM/SIGINT before they are "
+                             "cancelled (a cancelled stream still stores its log) (default 5)")
     return parser.parse_args(argv)
 
 
@@ -72,18 +82,21 @@ def main(argv: list[str] | None = None) -> None:
         _run_workers(args, db, api_key)
         return
     store = open_store(db)
-    app = create_app(store, api_key, mock_chunk_delay=args.mock_chunk_delay, sandbox=_sandbox())
+    limits = Limits(max_body_bytes=args.max_body_bytes, max_json_depth=args.max_json_depth)
+    app = create_app(store, api_key, mock_chunk_delay=args.mock_chunk_delay, sandbox=_sandbox(),
+                     limits=limits)
     print(f"Humanloop v5 API on http://{args.host}:{args.port}/v5 (db: {describe_db(db)})",
           file=sys.stderr, flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
-                    log_level=args.log_level, lifespan="on", timeout_graceful_shutdown=5)
+                    log_level=args.log_level, lifespan="on", timeout_graceful_shutdown=args.graceful_timeout)
     finally:
         store.close()
 
 
 _ENV_DB, _ENV_DELAY = "HUMANLOOP_SERVER_DB", "HUMANLOOP_SERVER_MOCK_CHUNK_DELAY"
 _ENV_SANDBOX_TIMEOUT, _ENV_SANDBOX_MEMORY = "HUMANLOOP_SANDBOX_TIMEOUT", "HUMANLOOP_SANDBOX_MEMORY_MB"
+_ENV_BODY, _ENV_DEPTH = "HUMANLOOP_SERVER_MAX_BODY_BYTES", "HUMANLOOP_SERVER_MAX_JSON_DEPTH"
 
 
 def _sandbox() -> Any:
@@ -105,11 +118,13 @@ def _run_workers(args: argparse.Namespace, db: str, api_key: str) -> None:
     from .store import open_store
 
     open_store(db).close()  # migrate once, here, and fail before forking if the db is unusable
-    os.environ.update({_ENV_DB: db, "HUMANLOOP_API_KEY": api_key, _ENV_DELAY: str(args.mock_chunk_delay)})
+    os.environ.update({_ENV_DB: db, "HUMANLOOP_API_KEY": api_key, _ENV_DELAY: str(args.mock_chunk_delay),
+                       _ENV_BODY: str(args.max_body_bytes), _ENV_DEPTH: str(args.max_json_depth)})
     print(f"Humanloop v5 API on http://{args.host}:{args.port}/v5 (db: {describe_db(db)}, "
           f"{args.workers} workers)", file=sys.stderr, flush=True)
     uvicorn.run("humanloop_core.server.__main__:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port, log_config=None,
-                access_log=False, log_level=args.log_level, lifespan="on", timeout_graceful_shutdown=5)
+                access_log=False, log_level=args.log_level, lifespan="on",
+                timeout_graceful_shutdown=args.graceful_timeout)
 
 
 def worker_app() -> Any:
@@ -118,8 +133,11 @@ def worker_app() -> Any:
     from .store import open_store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    limits = Limits(max_body_bytes=int(os.environ.get(_ENV_BODY, Limits.max_body_bytes)),
+                    max_json_depth=int(os.environ.get(_ENV_DEPTH, Limits.max_json_depth)))
     return create_app(open_store(os.environ[_ENV_DB]), os.environ["HUMANLOOP_API_KEY"],
-                      mock_chunk_delay=float(os.environ.get(_ENV_DELAY, "0")), sandbox=_sandbox())
+                      mock_chunk_delay=float(os.environ.get(_ENV_DELAY, "0")), sandbox=_sandbox(),
+                      limits=limits)
 
 
 def describe_db(db: str) -> str:

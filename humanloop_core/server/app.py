@@ -13,7 +13,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,6 +20,8 @@ from . import files
 from .errors import ApiProblem
 from .idempotency import IdempotencyMiddleware
 from .judging import Runtime
+from .limits import BodyLimitMiddleware, Limits
+from .limits import SafeJSONResponse as JSONResponse
 from .otlp import OtlpIngest
 from .providers import ProviderRegistry
 from .routes import agents as agents_routes
@@ -28,6 +29,7 @@ from .routes import catalog, evaluations, otlp, toolcalls
 from .routes import logging as logging_routes
 from .routes.files import file_router, paths_router
 from .sandbox import Sandbox
+from .serving import Draining
 from .store import Conflict, Store
 from .worker import Worker
 
@@ -40,6 +42,14 @@ warnings.filterwarnings("ignore", message="The 'alias' attribute with value 'bod
 API_PREFIX = "/v5"
 # Reachable without a key: liveness and the API description.
 _OPEN_PATHS = {"/healthz", f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs"}
+
+
+def printable_path(path: str) -> str:
+    """The request path for one log line: a decoded ``%0a`` (or any control character)
+    is written as an escape, so no request can forge a line of its own."""
+    if path.isprintable():
+        return path
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
 
 
 class AccessMiddleware:
@@ -77,8 +87,8 @@ class AccessMiddleware:
                 )(scope, receive, send_status)
         finally:
             elapsed = (time.perf_counter() - started) * 1000
-            logger.info("%s %s %d %.1fms %s", scope["method"], scope["path"], status, elapsed,
-                        request_id)
+            logger.info("%s %s %d %.1fms %s", scope["method"], printable_path(scope["path"]), status,
+                        elapsed, request_id)
 
     def _authorised(self, scope: Scope) -> bool:
         for name, value in scope["headers"]:
@@ -122,7 +132,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = None,
-               mock_chunk_delay: float = 0.0, sandbox: Sandbox | None = None) -> FastAPI:
+               mock_chunk_delay: float = 0.0, sandbox: Sandbox | None = None,
+               limits: Limits | None = None) -> FastAPI:
     """A Humanloop v5 compatible application over ``store``.
 
     Args:
@@ -131,12 +142,14 @@ def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = 
         providers: Model providers by name; defaults to ``mock`` and ``openai``.
         mock_chunk_delay: Seconds the default mock provider waits before each chunk.
         sandbox: Where user code runs (code evaluators, code tools); a default one if omitted.
+        limits: Bounds on request bodies; :class:`Limits` defaults when omitted.
 
     The evaluation worker (monitoring, runs, server-side evaluators) runs for the app's
     lifespan: serve it with lifespan events on.
     """
     registry = providers or ProviderRegistry.default(mock_chunk_delay)
     worker = Worker(Runtime(store, registry, sandbox or Sandbox()))
+    draining = Draining()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -144,6 +157,7 @@ def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = 
         try:
             yield
         finally:
+            await draining.wait()  # cancelled streams storing their logs (serving.py)
             await worker.stop()
 
     app = FastAPI(
@@ -157,6 +171,7 @@ def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = 
     app.state.store = store
     app.state.providers = registry
     app.state.worker = worker
+    app.state.draining = draining
     for kind in files.KINDS.values():
         app.include_router(file_router(kind), prefix=API_PREFIX)
     app.include_router(paths_router, prefix=API_PREFIX)
@@ -169,12 +184,15 @@ def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = 
     app.state.otlp = OtlpIngest(store)
     app.include_router(otlp.router)
 
+    # Async on purpose: it answers on the loop itself, never queued behind storage work
+    # that fills the thread pool, so it measures whether the server is responsive.
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     _install_error_handlers(app)
     # Added last = outermost: auth and the access log wrap idempotent replays too.
     app.add_middleware(IdempotencyMiddleware, store=store)
+    app.add_middleware(BodyLimitMiddleware, limits=limits or Limits())
     app.add_middleware(AccessMiddleware, api_key=api_key)
     return app

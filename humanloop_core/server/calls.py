@@ -3,11 +3,15 @@
 Preparation, the log body and the response are pure-ish functions shared by the plain
 and the streamed call; the two shells differ only in how they drive the provider.
 Every call is logged, failures included, so a broken provider leaves a trace.
+
+The async shells never touch the store on the event loop: a writer in another process
+holding the SQLite lock would otherwise freeze every request for the busy timeout.
+Storage runs in worker threads (``to_thread.run_sync``, which also finishes a write it
+started when the request is cancelled).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import time
@@ -15,13 +19,16 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+from anyio import to_thread
+
 from humanloop_core import types as t
 
 from . import files, logs, prices, sampling
 from .errors import ApiProblem
 from .providers import Chunk, Completion, ProviderError, ProviderRegistry, ProviderRequest
 from .rendering import render_messages
-from .store import Row, Store, new_id, now
+from .store import Conflict, Row, Store, new_id, now
 
 PROMPT = files.KINDS["prompt"]
 logger = logging.getLogger("humanloop_core.server")
@@ -150,10 +157,10 @@ async def call(store: Store, registry: ProviderRegistry, plan: CallPlan) -> dict
     try:
         completion = await _complete(registry, plan)
     except ProviderError as exc:
-        record(store, plan, None, str(exc))
+        await to_thread.run_sync(record, store, plan, None, str(exc))
         headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
         raise ApiProblem(exc.status, f"{exc} (logged as {plan.log_id})", headers) from None
-    return _record_and_answer(store, plan, completion)
+    return await to_thread.run_sync(_record_and_answer, store, plan, completion)
 
 
 def _record_and_answer(store: Store, plan: CallPlan, completion: Completion) -> dict[str, Any]:
@@ -264,13 +271,22 @@ async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> As
     except Exception as exc:  # only the provider raises these; the client's leaving is below
         error = str(_unexpected(plan.version["kernel"].get("provider") or "openai", exc))
     except BaseException:
-        # The client went away (or the server is stopping): keep what was produced.
+        # The client went away (or the server is stopping): keep what was produced. The
+        # scope is shielded so the cancellation that brought us here can't cut the write.
         completion.tool_calls = list(calls.values()) or None
-        with contextlib.suppress(Exception):
-            record(store, plan, completion, "stream interrupted before the end")
+        with anyio.CancelScope(shield=True):
+            try:
+                await to_thread.run_sync(record, store, plan, completion, "stream interrupted before the end")
+            except Exception:
+                logger.exception("could not store the log of an interrupted stream")
         raise
     completion.tool_calls = list(calls.values()) or None
-    body = record(store, plan, completion if error is None or produced else None, error)
+    body: dict[str, Any] = {}
+    try:
+        body = await to_thread.run_sync(record, store, plan, completion if error is None or produced else None, error)
+    except Conflict as exc:  # the prompt was deleted while the stream ran: say so, last
+        error = str(exc)
+        pending = None
     if pending is not None:
         # The closing event carries the call's cost, as the stored log does.
         yield _event(plan, pending, cost={k: body[k] for k in ("prompt_cost", "output_cost") if k in body})

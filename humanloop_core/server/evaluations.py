@@ -223,8 +223,11 @@ def report_logs(store: Store, evaluation_id: str, page: int, size: int) -> tuple
     get(store, evaluation_id)
     rows, total = store.list_logs({"evaluation_id": evaluation_id}, page, size)
     renderer = logs.LogRenderer(store)
+    renderable = renderer.renderable
     records = []
     for row in rows:
+        if not renderable(row):  # its file was deleted under it
+            continue
         rendered = renderer.render(row)
         record: dict[str, Any] = {
             "evaluated_version": renderer.version(row["type"], row["file_id"], row["version_id"]),

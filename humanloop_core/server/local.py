@@ -12,6 +12,7 @@ from types import TracebackType
 import uvicorn
 
 from .app import API_PREFIX, create_app
+from .limits import Limits
 from .providers import ProviderRegistry
 from .sandbox import Sandbox
 from .store import Store, open_store
@@ -34,6 +35,8 @@ class LocalServer:
         store: Use this store instead of opening ``db`` (it is not closed on exit).
         providers: Model providers; defaults to ``mock`` and ``openai``.
         sandbox: Where user code runs (code evaluators, code tools); default limits if omitted.
+        limits: Bounds on request bodies; :class:`~humanloop_core.server.limits.Limits`
+            defaults when omitted.
 
     Example:
         >>> with LocalServer() as srv:
@@ -43,7 +46,7 @@ class LocalServer:
     def __init__(self, db: str | os.PathLike[str] = ":memory:", api_key: str | None = None,
                  mock_chunk_delay: float = 0.0, *, host: str = "127.0.0.1", port: int = 0,
                  store: Store | None = None, providers: ProviderRegistry | None = None,
-                 sandbox: Sandbox | None = None) -> None:
+                 sandbox: Sandbox | None = None, limits: Limits | None = None) -> None:
         self._db = os.fspath(db)
         self._api_key = api_key or generate_api_key()
         self._mock_chunk_delay = mock_chunk_delay
@@ -51,6 +54,7 @@ class LocalServer:
         self._given_store = store
         self._providers = providers
         self._sandbox = sandbox
+        self._limits = limits
         self._store: Store | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -84,7 +88,7 @@ class LocalServer:
             raise RuntimeError("LocalServer already started")
         self._store = self._given_store or open_store(self._db)
         app = create_app(self._store, self._api_key, self._providers, self._mock_chunk_delay,
-                         self._sandbox)
+                         self._sandbox, self._limits)
         # Bind first so the port is known (and reserved) before the thread starts.
         # proto=IPPROTO_TCP matters: asyncio only turns Nagle off (TCP_NODELAY) on sockets
         # that say they are TCP, and without it every response stalls ~40 ms on delayed ACKs.

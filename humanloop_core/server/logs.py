@@ -24,7 +24,9 @@ RESPONSE_MODELS: dict[str, type[BaseModel]] = {
 # Request fields that identify the file or version rather than describe the log.
 _IDENTITY = {"path", "id", "prompt", "tool", "flow", "agent", "spec", "evaluation_id", "batch_id", "log_id",
              "parent_id", "version_id", "environment_id"}
-_MAX_TRACE_DEPTH = 8
+# How deep a response nests child logs (trace children, evaluator logs, a parent): a chain
+# of 400 evaluator logs once overflowed the renderer. Deeper logs are read by their own id.
+MAX_NESTING = 8
 
 
 def log_fields(request: BaseModel) -> dict[str, Any]:
@@ -121,23 +123,41 @@ class LogRenderer:
         self._versions: dict[str, dict[str, Any]] = {}
 
     def version(self, kind_type: str, file_id: str, version_id: str) -> dict[str, Any]:
+        found = self._version(kind_type, file_id, version_id)
+        if found is None:
+            raise not_found("Log's file version", version_id)
+        return found
+
+    def _version(self, kind_type: str, file_id: str, version_id: str) -> dict[str, Any] | None:
+        """None for a log whose file is gone (an orphan a deletion racing a call left
+        behind before inserts checked for it): such a log reads as deleted."""
         if version_id not in self._versions:
-            kind = files.KINDS[kind_type]
-            file = self.store.get_file(file_id) or {}
-            version = self.store.get_version(version_id) or {}
-            self._versions[version_id] = files.file_response(self.store, kind, file, version)
+            file, version = self.store.get_file(file_id), self.store.get_version(version_id)
+            if file is None or version is None:
+                return None
+            self._versions[version_id] = files.file_response(self.store, files.KINDS[kind_type], file, version)
         return self._versions[version_id]
+
+    def renderable(self, log: Row) -> bool:
+        return self._version(log["type"], log["file_id"], log["version_id"]) is not None
+
+    def _children(self, column: str, log_id: str, depth: int) -> list[dict[str, Any]]:
+        if depth >= MAX_NESTING:
+            return []
+        return [self.render(child, depth + 1) for child in self.store.child_logs(column, log_id)
+                if self.renderable(child)]
 
     def render(self, log: Row, depth: int = 0, include_parent: bool = False) -> dict[str, Any]:
         model = RESPONSE_MODELS[log["type"]]
+        file_version = self._version(log["type"], log["file_id"], log["version_id"])
+        if file_version is None:
+            raise not_found("Log", log["id"])
         body = {k: v for k, v in log["body"].items() if k in model.model_fields}
         body["id"] = log["id"]
-        body[log["type"]] = self.version(log["type"], log["file_id"], log["version_id"])
-        body["evaluator_logs"] = [self.render(child, depth + 1)
-                                  for child in self.store.child_logs("parent_id", log["id"])]
-        if depth < _MAX_TRACE_DEPTH:
-            body["trace_children"] = [self.render(child, depth + 1)
-                                      for child in self.store.child_logs("trace_parent_id", log["id"])]
+        body[log["type"]] = file_version
+        body["evaluator_logs"] = self._children("parent_id", log["id"], depth)
+        if depth < MAX_NESTING:  # left out (not "none") where the nesting stops
+            body["trace_children"] = self._children("trace_parent_id", log["id"], depth)
         if log.get("trace_parent_id"):
             body["trace_parent_id"] = log["trace_parent_id"]
             root = trace_root(self.store, log)
@@ -146,9 +166,9 @@ class LogRenderer:
                 body["trace_flow_id"] = root["file_id"]
         if log["type"] == "evaluator":
             body["parent_id"] = log.get("parent_id")
-            if include_parent and log.get("parent_id"):
+            if include_parent and log.get("parent_id") and depth < MAX_NESTING:
                 parent = self.store.get_log(log["parent_id"])
-                if parent is not None:
+                if parent is not None and self.renderable(parent):
                     body["parent"] = self.render(parent, depth + 1)
         return model.model_validate(body).to_wire()  # type: ignore[attr-defined]
 

@@ -66,15 +66,37 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+from anyio import to_thread
+
 from .base import Capabilities, Chunk, Completion, ProviderError, ProviderRequest
 
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*[A-Za-z_])")
+# A number starts a word-like run ([\w.]+) and counts only if the rest of that run has no
+# letter or underscore (``3`` and ``2.5`` count, ``3rd`` and ``v1.2a`` don't). The rest is
+# checked with a separate match rather than a lookahead: the lookahead backtracked over
+# the run once per digit, quadratic (a run of 40,000 digits took 13 s).
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
+_RUN_REST = re.compile(r"[\w.]*")
+_LETTER = re.compile(r"[A-Za-z_]")
 _QUOTED = re.compile(r"\"([^\"]*)\"|'([^']*)'")
+# Requests with more text than this are answered in a worker thread: every rule here is
+# linear, but linear in a megabyte still holds the event loop for milliseconds.
+_INLINE_TEXT = 16 * 1024
+
+
+def find_numbers(text: str) -> list[str]:
+    """The numbers of ``text`` as the module docstring defines them, in one linear pass."""
+    found = []
+    for match in _NUMBER.finditer(text):
+        rest = _RUN_REST.match(text, match.end())
+        if rest is None or not _LETTER.search(rest.group()):
+            found.append(match.group())
+    return found
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -104,7 +126,7 @@ class Values:
         self.text = text
         without_quotes = _QUOTED.sub(" ", text)
         self.numbers: list[float | int] = [
-            float(n) if "." in n else int(n) for n in _NUMBER.findall(without_quotes)
+            float(n) if "." in n else int(n) for n in find_numbers(without_quotes)
         ]
         self.strings = [a if a or not b else b for a, b in _QUOTED.findall(text)]
 
@@ -301,8 +323,11 @@ def _limit(text: str, request: ProviderRequest) -> tuple[str, str]:
     if cuts:
         text = text[: min(cuts)]
     if request.max_tokens and count_tokens(text) > request.max_tokens:
-        pieces = re.findall(r"\s*\S+", text)[: request.max_tokens]
-        text, finish = "".join(pieces), "length"
+        # Up to the end of the max_tokens-th word (a `\s*\S+` search was quadratic on
+        # trailing whitespace).
+        words = itertools.islice(re.finditer(r"\S+", text), request.max_tokens)
+        end = max((word.end() for word in words), default=0)
+        text, finish = text[:end], "length"
     return text, finish
 
 
@@ -376,7 +401,7 @@ class MockProvider:
         self.chunk_delay = chunk_delay
 
     async def complete(self, request: ProviderRequest) -> Completion:
-        completion = reply(request)
+        completion = await _reply_off_loop_if_large(request)
         if self.chunk_delay:
             await asyncio.sleep(self.chunk_delay * len(to_chunks(completion)))
         return completion
@@ -385,10 +410,16 @@ class MockProvider:
         _maybe_fail(request, streaming=True)
         fail_after = request.other.get("mock_error_after")
         clean = ProviderRequest(**{**request.__dict__, "other": {}})
-        for index, chunk in enumerate(to_chunks(reply(clean))):
+        for index, chunk in enumerate(to_chunks(await _reply_off_loop_if_large(clean))):
             if isinstance(fail_after, int) and index >= fail_after and request.other.get("mock_error"):
                 raise ProviderError(str(request.other["mock_error"]), _status(request))
             # Always yield to the event loop (sleep(0) when there is no delay): a stream
             # that never awaits cannot notice its client leaving and writes on regardless.
             await asyncio.sleep(self.chunk_delay)
             yield chunk
+
+
+async def _reply_off_loop_if_large(request: ProviderRequest) -> Completion:
+    if sum(len(message_text(m)) for m in request.messages) > _INLINE_TEXT:
+        return await to_thread.run_sync(reply, request)
+    return reply(request)

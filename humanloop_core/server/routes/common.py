@@ -3,13 +3,16 @@
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from ..limits import MAX_PAGE
+from ..limits import SafeJSONResponse as JSONResponse
 from ..providers import ProviderRegistry
+from ..serving import Draining
 from ..store import Store
 
-Page = Annotated[int, Query(ge=1, description="Page number, from 1.")]
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")]
 Size = Annotated[int, Query(ge=0, le=1000, description="Page size.")]
 
 
@@ -21,6 +24,10 @@ async def store(request: Request) -> Store:
 
 async def providers(request: Request) -> ProviderRegistry:
     return request.app.state.providers  # type: ignore[no-any-return]
+
+
+async def draining(request: Request) -> Draining:
+    return request.app.state.draining  # type: ignore[no-any-return]
 
 
 def ok(body: Any, status: int = 200) -> JSONResponse:
@@ -42,3 +49,4 @@ async def off_loop(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 DB = Annotated[Store, Depends(store)]
 Providers = Annotated[ProviderRegistry, Depends(providers)]
+Drain = Annotated[Draining, Depends(draining)]

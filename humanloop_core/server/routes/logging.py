@@ -12,7 +12,7 @@ from humanloop_core import types as t
 from .. import calls, files, logs
 from ..errors import not_found
 from ..store import Store
-from .common import DB, Page, Providers, Size, no_content, ok, page_of
+from .common import DB, Drain, Page, Providers, Size, no_content, off_loop, ok, page_of
 
 router = APIRouter()
 KINDS = files.KINDS
@@ -23,10 +23,12 @@ KINDS = files.KINDS
                               "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/PromptCallStreamResponse"}}}}})
 async def call_prompt(*, body: t.PromptCallRequest, version_id: str | None = None,
                       environment: str | None = None, db: DB,
-                      registry: Providers) -> Any:
-    plan = calls.prepare(db, body, version_id, environment)
+                      registry: Providers, draining: Drain) -> Any:
+    # Both kinds of call write their log on the way out, even when cancelled at shutdown.
+    draining.add_current()
+    plan = await off_loop(calls.prepare, db, body, version_id, environment)
     if body.stream:
-        return StreamingResponse(calls.stream(db, registry, plan), media_type="text/event-stream",
+        return StreamingResponse(draining.track(calls.stream(db, registry, plan)), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     return ok(await calls.call(db, registry, plan))
 
