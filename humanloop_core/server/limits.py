@@ -31,6 +31,9 @@ inside SQL's 64-bit integers (a page of 1e16 once overflowed them into a 500).""
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 # Bodies above this are parsed and walked in a worker thread, not on the event loop.
 _WALK_OFF_LOOP = 256 * 1024
+# OTLP/JSON nests three levels per attribute value; those routes bound the nesting of the
+# decoded values themselves (otlp_wire), so only the text check applies to them here.
+_OWN_DEPTH_BOUND = ("/v1/traces", "/v5/import/otel/")
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,8 @@ class Limits:
         max_json_depth: Deepest nesting of JSON objects and arrays in a body (422 above it).
     """
 
-    max_body_bytes: int = 10 * 1024 * 1024
+    # As large as an OTLP batch may be (otlp_wire.MAX_BODY_BYTES): one limit for every route.
+    max_body_bytes: int = 16 * 1024 * 1024
     max_json_depth: int = 64
 
 
@@ -62,29 +66,32 @@ def _problem(loc: list[str | int], msg: str) -> dict[str, Any]:
     return {"loc": ["body", *loc], "msg": msg, "type": "value_error"}
 
 
-def json_problem(body: bytes, max_depth: int) -> dict[str, Any] | None:
+def json_problem(body: bytes, max_depth: int | None) -> dict[str, Any] | None:
     """The first reason this JSON body breaks a limit, as a FastAPI-style error, or None
-    (invalid JSON is None too: the route's own validation reports it)."""
-    maybe_deep = body.count(b"{") + body.count(b"[") > max_depth
+    (invalid JSON is None too: the route's own validation reports it). ``max_depth``
+    None checks the text only."""
+    maybe_deep = max_depth is not None and body.count(b"{") + body.count(b"[") > max_depth
     maybe_surrogate = _SURROGATE_ESCAPE.search(body) is not None
     if not (maybe_deep or maybe_surrogate):
         return None
     try:
         value = json.loads(body)
     except RecursionError:
+        if max_depth is None:
+            return None  # the route's own bound reports it
         return _problem([], f"JSON nested deeper than {max_depth} levels (the limit)")
     except ValueError:
         return None
     return _walk(value, max_depth, maybe_surrogate)
 
 
-def _walk(value: Any, max_depth: int, check_text: bool) -> dict[str, Any] | None:
+def _walk(value: Any, max_depth: int | None, check_text: bool) -> dict[str, Any] | None:
     """Iterative, so a deep document can't exhaust the stack of the checker itself."""
     stack: list[tuple[Any, list[str | int], int]] = [(value, [], 1)]
     while stack:
         item, loc, depth = stack.pop()
         if isinstance(item, (dict, list)):
-            if depth > max_depth:
+            if max_depth is not None and depth > max_depth:
                 return _problem(loc, f"JSON nested deeper than {max_depth} levels (the limit)")
             pairs = item.items() if isinstance(item, dict) else enumerate(item)
             for key, child in pairs:
@@ -174,7 +181,9 @@ class BodyLimitMiddleware:
     async def _json_problem(self, scope: Scope, body: bytes) -> dict[str, Any] | None:
         if not body or b"json" not in (_header(scope, b"content-type") or b""):
             return None
-        depth = self.limits.max_json_depth
+        if _header(scope, b"content-encoding") is not None:
+            return None  # compressed: the route that inflates it bounds what it gets
+        depth = None if scope["path"].startswith(_OWN_DEPTH_BOUND) else self.limits.max_json_depth
         if len(body) > _WALK_OFF_LOOP:
             return await to_thread.run_sync(json_problem, body, depth)
         return json_problem(body, depth)

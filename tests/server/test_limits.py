@@ -64,12 +64,12 @@ def test_body_over_the_limit_is_a_413_and_never_read_whole(tmp_path: Path) -> No
         answer = _raw_post(server.port, "/v5/prompts/log", server.api_key,
                            {"Content-Length": str(100 * MiB)}, [])
         assert _status_and_detail(answer) == (413, f"request body is {100 * MiB} bytes; this server "
-                                                   f"accepts at most {10 * MiB} bytes (--max-body-bytes)")
+                                                   f"accepts at most {Limits().max_body_bytes} bytes (--max-body-bytes)")
         # Undeclared (chunked): read up to the limit, refused one byte past it. (Nothing is
         # sent after that byte: unread bytes at close would reset the connection.)
         chunk = b"%x\r\n%s\r\n" % (MiB, b"x" * MiB)
-        answer = _raw_post(server.port, "/v5/prompts/log", server.api_key,
-                           {"Transfer-Encoding": "chunked"}, [chunk] * 10 + [b"1\r\nx\r\n"])
+        answer = _raw_post(server.port, "/v5/prompts/log", server.api_key, {"Transfer-Encoding": "chunked"},
+                           [chunk] * (Limits().max_body_bytes // MiB) + [b"1\r\nx\r\n"])
         status, detail = _status_and_detail(answer)
         assert status == 413 and "larger than that" in detail
         grown = process.memory_info().rss - before
