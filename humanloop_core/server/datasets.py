@@ -78,3 +78,7 @@ def _apply(store: Store, file: Row, request: t.DatasetRequest, version_id: str |
 def datapoints_page(store: Store, version: Row, page: int, size: int) -> tuple[list[dict[str, Any]], int]:
     records, total = store.list_datapoints(version["id"], page, size)
     return [t.DatapointResponse.model_validate(r).to_wire() for r in records], total
+
+
+def all_datapoints(store: Store, version_id: str) -> list[dict[str, Any]]:
+    return datapoints_page(store, {"id": version_id}, 1, _ALL)[0]

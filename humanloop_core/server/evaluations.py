@@ -121,6 +121,16 @@ def get(store: Store, evaluation_id: str) -> Row:
     return evaluation
 
 
+def list_page(store: Store, file_id: str, page: int, size: int) -> tuple[list[dict[str, Any]], int]:
+    rows, total = store.list_evaluations(file_id, page, size)
+    return [render(store, row) for row in rows], total
+
+
+def delete(store: Store, evaluation_id: str) -> None:
+    get(store, evaluation_id)
+    store.delete_evaluation(evaluation_id)
+
+
 def update(store: Store, evaluation_id: str, changes: Row | BaseModel) -> dict[str, Any]:
     evaluation = get(store, evaluation_id)
     if isinstance(changes, t.UpdateEvaluationRequest):

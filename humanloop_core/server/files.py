@@ -185,6 +185,19 @@ def move(store: Store, kind: FileKind, file_id: str, body: BaseModel) -> Row:
     return store.move_file(file_id, new_path)
 
 
+def delete(store: Store, kind: FileKind, file_id: str) -> None:
+    """Delete a file with its versions, deployments and logs."""
+    get_file(store, kind, file_id)
+    store.delete_file(file_id)
+
+
+def commit(store: Store, kind: FileKind, file_id: str, version_id: str, message: str) -> dict[str, Any]:
+    file = get_file(store, kind, file_id)
+    version = resolve_version(store, file, version_id=version_id)
+    store.commit_version(version["id"], message)
+    return current(store, kind, file_id, version_id)
+
+
 def deploy(store: Store, kind: FileKind, file_id: str, env_key: str, version_id: str) -> Row:
     file = get_file(store, kind, file_id)
     version = resolve_version(store, file, version_id=version_id)
@@ -192,7 +205,44 @@ def deploy(store: Store, kind: FileKind, file_id: str, env_key: str, version_id:
     return file
 
 
+def undeploy(store: Store, kind: FileKind, file_id: str, env_key: str) -> None:
+    get_file(store, kind, file_id)
+    env = environment(store, env_key)
+    if env["id"] not in store.deployments(file_id):
+        raise ApiProblem(404, f"nothing of {file_id!r} is deployed to {env['name']!r}")
+    store.remove_deployment(file_id, env["id"])
+
+
 # -- responses -------------------------------------------------------------------------
+def current(store: Store, kind: FileKind, file_id: str, version_id: str | None = None,
+            environment_name: str | None = None) -> dict[str, Any]:
+    """The response of a file at the version a read names (see resolve_version)."""
+    file = get_file(store, kind, file_id)
+    return file_response(store, kind, file, resolve_version(store, file, version_id, environment_name))
+
+
+def list_versions(store: Store, kind: FileKind, file_id: str, status: str | None) -> list[dict[str, Any]]:
+    """The versions of a file (newest first) with ``status``; without one, every version
+    but deleted ones (listed only when asked for by status)."""
+    file = get_file(store, kind, file_id)
+    return [file_response(store, kind, file, v) for v in store.list_versions(file_id)
+            if v["status"] == status or (status is None and versions.live(v))]
+
+
+def environments(store: Store, kind: FileKind, file_id: str) -> list[dict[str, Any]]:
+    """Every environment, with the version of this file deployed to it, if any."""
+    file = get_file(store, kind, file_id)
+    deployed = store.deployments(file_id)
+    result = []
+    for env in store.list_environments():
+        item = env_wire(env)
+        version = store.get_version(deployed[env["id"]]) if env["id"] in deployed else None
+        if version is not None:
+            item["file"] = file_response(store, kind, file, version)
+        result.append(item)
+    return result
+
+
 def env_wire(env: Row) -> dict[str, Any]:
     return {"id": env["id"], "created_at": env["created_at"], "name": env["name"], "tag": env["tag"]}
 

@@ -173,6 +173,33 @@ class LogRenderer:
         return model.model_validate(body).to_wire()  # type: ignore[attr-defined]
 
 
+def list_page(store: Store, where: Row, page: int, size: int, include_parent: bool = False,
+              version_status: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """One page of a file's logs; ``where`` as Store.list_logs takes it, with ``file_id``."""
+    if store.get_file(where["file_id"]) is None:
+        raise not_found("File", where["file_id"])
+    if version_status is not None and version_status != "committed":
+        return [], 0  # every stored version is committed
+    rows, total = store.list_logs(where, page, size)
+    renderer = LogRenderer(store)
+    return [renderer.render(r, include_parent=include_parent) for r in rows], total
+
+
+def delete(store: Store, ids: list[str]) -> None:
+    if store.delete_logs(ids) == 0:
+        raise not_found("Log", ", ".join(ids))
+
+
+def log_evaluator(store: Store, request: t.CreateEvaluatorLogRequest, version_id: str | None,
+                  environment: str | None) -> tuple[Row, str]:
+    """An evaluator's judgment of the log ``request.parent_id``: (version, log id)."""
+    if store.get_log(request.parent_id) is None:
+        raise not_found("parent log", request.parent_id)
+    _, version, log_id, _ = log_request(store, "evaluator", request, "spec", version_id, environment,
+                                        parent_id=request.parent_id)
+    return version, log_id
+
+
 def get_log(store: Store, log_id: str) -> dict[str, Any]:
     log = store.get_log(log_id)
     if log is None:

@@ -15,8 +15,8 @@ router = APIRouter(prefix="/evaluations", tags=["evaluations"])
 @router.get("", summary="List Evaluations of a File",
             responses={200: {"model": t.PaginatedData_EvaluationResponse_}})
 def list_evaluations(*, file_id: str, page: Page = 1, size: Size = 10, db: DB) -> Any:
-    rows, total = db.list_evaluations(file_id, page, size)
-    return ok(page_of([evaluations.render(db, r) for r in rows], page, size, total))
+    records, total = evaluations.list_page(db, file_id, page, size)
+    return ok(page_of(records, page, size, total))
 
 
 @router.post("", status_code=201, summary="Create an Evaluation",
@@ -33,8 +33,7 @@ def get_evaluation(*, id: str, db: DB) -> Any:
 @router.delete("/{id}", status_code=204, response_class=Response, response_model=None,
                summary="Delete an Evaluation")
 def delete_evaluation(*, id: str, db: DB) -> Any:
-    evaluations.get(db, id)
-    db.delete_evaluation(id)
+    evaluations.delete(db, id)
     return no_content()
 
 

@@ -12,8 +12,6 @@ from pydantic import BaseModel, ConfigDict
 from humanloop_core import types as t
 
 from .. import datasets, files, monitoring, versions
-from ..errors import ApiProblem
-from ..store import Store
 from .common import DB, Page, Size, no_content, ok, page_of
 
 
@@ -52,16 +50,12 @@ def file_router(kind: files.FileKind) -> APIRouter:
     label = kind.label
     ok_doc: dict[int | str, dict[str, Any]] = {200: {"model": kind.response}}
 
-    def current(db: Store, id: str, version_id: str | None, environment: str | None) -> dict[str, Any]:
-        file = files.get_file(db, kind, id)
-        return files.file_response(db, kind, file, files.resolve_version(db, file, version_id, environment))
-
     @router.get("", summary=f"List {label}s", responses={200: {"model": kind.page}})
     def list_files(*, page: Page = 1, size: Size = 10, name: str | None = None,
                    user_filter: str | None = None, sort_by: SortBy = "created_at",
                    order: Order = "desc", db: DB) -> Any:
-        rows, total = db.list_files([kind.type], name, page, size, sort_by, order != "asc")
-        return ok(page_of(files.describe_all(db, rows), page, size, total))
+        records, total = files.list_page(db, [kind.type], name, page, size, sort_by, order != "asc")
+        return ok(page_of(records, page, size, total))
 
     if kind.type == "dataset":
         @router.post("", summary="Upsert Dataset", responses=ok_doc)
@@ -89,20 +83,18 @@ def file_router(kind: files.FileKind) -> APIRouter:
     def get(*, id: str, version_id: str | None = None, environment: str | None = None,
             include_datapoints: Annotated[bool, Query(include_in_schema=kind.type == "dataset")] = False,
             db: DB) -> Any:
-        body = current(db, id, version_id, environment)
+        body = files.current(db, kind, id, version_id, environment)
         monitors = monitoring.responses(db, id) if kind.type != "dataset" else []
         if monitors:
             body["evaluators"] = monitors
         if include_datapoints and kind.type == "dataset":
-            version = db.get_version(body["version_id"]) or {}
-            body["datapoints"] = datasets.datapoints_page(db, version, 1, 1_000_000)[0]
+            body["datapoints"] = datasets.all_datapoints(db, body["version_id"])
         return ok(body)
 
     @router.delete("/{id}", status_code=204, response_class=Response, response_model=None,
                 summary=f"Delete {label}")
     def delete(*, id: str, db: DB) -> Any:
-        files.get_file(db, kind, id)
-        db.delete_file(id)
+        files.delete(db, kind, id)
         return no_content()
 
     @router.patch("/{id}", summary=f"Move {label}", responses=ok_doc)
@@ -114,11 +106,7 @@ def file_router(kind: files.FileKind) -> APIRouter:
                 responses={200: {"model": kind.versions}})
     def list_versions(*, id: str, status: t.VersionStatus | None = None,
                       evaluator_aggregates: bool | None = None, db: DB) -> Any:
-        file = files.get_file(db, kind, id)
-        # Deleted versions are listed only when asked for by status.
-        wanted = [v for v in db.list_versions(id)
-                  if v["status"] == status or (status is None and versions.live(v))]
-        return ok({"records": [files.file_response(db, kind, file, v) for v in wanted]})
+        return ok({"records": files.list_versions(db, kind, id, status)})
 
     @router.patch("/{id}/versions/{version_id}", summary=f"Update a {label} Version",
                   responses=ok_doc)
@@ -136,39 +124,24 @@ def file_router(kind: files.FileKind) -> APIRouter:
     @router.post("/{id}/versions/{version_id}/commit", summary=f"Commit a {label} Version",
                  responses=ok_doc)
     def commit(*, id: str, version_id: str, body: t.CommitRequest, db: DB) -> Any:
-        file = files.get_file(db, kind, id)
-        version = files.resolve_version(db, file, version_id=version_id)
-        db.commit_version(version["id"], body.commit_message)
-        return ok(current(db, id, version_id, None))
+        return ok(files.commit(db, kind, id, version_id, body.commit_message))
 
     @router.post("/{id}/environments/{environment_id}", summary="Deploy a Version", responses=ok_doc)
     def set_deployment(*, id: str, environment_id: str, version_id: str,
                        db: DB) -> Any:
         files.deploy(db, kind, id, environment_id, version_id)
-        return ok(current(db, id, version_id, None))
+        return ok(files.current(db, kind, id, version_id))
 
     @router.delete("/{id}/environments/{environment_id}", status_code=204, response_class=Response, response_model=None,
                 summary="Remove a Deployment")
     def remove_deployment(*, id: str, environment_id: str, db: DB) -> Any:
-        files.get_file(db, kind, id)
-        env = files.environment(db, environment_id)
-        if env["id"] not in db.deployments(id):
-            raise ApiProblem(404, f"nothing of {id!r} is deployed to {env['name']!r}")
-        db.remove_deployment(id, env["id"])
+        files.undeploy(db, kind, id, environment_id)
         return no_content()
 
     @router.get("/{id}/environments", summary="List Environments",
                 responses={200: {"model": list[t.FileEnvironmentResponse]}})
     def list_environments(*, id: str, db: DB) -> Any:
-        file = files.get_file(db, kind, id)
-        deployed = db.deployments(id)
-        result = []
-        for env in db.list_environments():
-            item = files.env_wire(env)
-            if env["id"] in deployed:
-                item["file"] = files.file_response(db, kind, file, db.get_version(deployed[env["id"]]) or {})
-            result.append(item)
-        return ok(result)
+        return ok(files.environments(db, kind, id))
 
     if kind.type != "dataset":
         @router.post("/{id}/evaluators", summary="Activate and Deactivate Evaluators", responses=ok_doc)
@@ -176,6 +149,6 @@ def file_router(kind: files.FileKind) -> APIRouter:
                               db: DB) -> Any:
             files.get_file(db, kind, id)
             monitoring.update(db, id, body)
-            return ok({**current(db, id, None, None), "evaluators": monitoring.responses(db, id)})
+            return ok({**files.current(db, kind, id), "evaluators": monitoring.responses(db, id)})
 
     return router

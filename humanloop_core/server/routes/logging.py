@@ -10,7 +10,6 @@ from fastapi.responses import StreamingResponse
 from humanloop_core import types as t
 
 from .. import calls, files, logs
-from ..errors import not_found
 from ..store import Store
 from .common import DB, Drain, Page, Providers, Size, no_content, off_loop, ok, page_of
 
@@ -63,10 +62,7 @@ def log_flow(*, body: t.FlowLogRequest, version_id: str | None = None,
              responses={200: {"model": t.CreateEvaluatorLogResponse}})
 def log_evaluator(*, body: t.CreateEvaluatorLogRequest, version_id: str | None = None,
                   environment: str | None = None, db: DB) -> Any:
-    if db.get_log(body.parent_id) is None:
-        raise not_found("parent log", body.parent_id)
-    _, version, log_id, _ = logs.log_request(db, "evaluator", body, "spec", version_id, environment,
-                                             parent_id=body.parent_id)
+    version, log_id = logs.log_evaluator(db, body, version_id, environment)
     return ok({"id": log_id, "parent_id": body.parent_id, "version_id": version["id"]})
 
 
@@ -107,17 +103,10 @@ def list_logs(*, file_id: str, page: Page = 1, size: Size = 10, version_id: str 
               metadata_search: str | None = None, start_date: datetime | None = None,
               end_date: datetime | None = None, include_parent: bool = False,
               in_trace_filter: Annotated[list[bool] | None, Query()] = None, db: DB) -> Any:
-    if db.get_file(file_id) is None:
-        raise files.not_found("File", file_id)
     in_trace = in_trace_filter[0] if in_trace_filter and len(set(in_trace_filter)) == 1 else None
     where = {"file_id": file_id, "version_id": version_id, "search": search, "metadata": metadata_search,
              "start": _utc(start_date), "end": _utc(end_date), "in_trace": in_trace}
-    rows, total = db.list_logs(where, page, size)
-    renderer = logs.LogRenderer(db)
-    records = [renderer.render(r, include_parent=include_parent) for r in rows]
-    if version_status is not None:  # every stored version is committed
-        records = records if version_status == "committed" else []
-        total = total if version_status == "committed" else 0
+    records, total = logs.list_page(db, where, page, size, include_parent, version_status)
     return ok(page_of(records, page, size, total))
 
 
@@ -129,6 +118,5 @@ def get_log(*, id: str, db: DB) -> Any:
 @router.delete("/logs", tags=["logs"], status_code=204, response_class=Response, response_model=None,
                 summary="Delete Logs")
 def delete_logs(*, id: Annotated[list[str], Query()], db: DB) -> Any:
-    if db.delete_logs(id) == 0:
-        raise files.not_found("Log", ", ".join(id))
+    logs.delete(db, id)
     return no_content()
