@@ -1,6 +1,10 @@
 """Nothing blocks the server's event loop: ``/healthz`` answers at once while storage
 waits on a lock another process holds, and while the mock model works through input
-built to be slow."""
+built to be slow.
+
+The bounds are loose (the machine may be busy) but far below what a blocked loop shows:
+the whole time the lock is held, or the 13 s the mock model once took.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ import httpx
 from humanloop_core.server import LocalServer
 from tests.server.conftest import MOCK
 
+HOLD_SECONDS = 3.0
+RESPONSIVE = 1.0  # seconds; a blocked loop answers /healthz only once the lock is released
 _HOLD_LOCK = """
 import sqlite3, sys, time
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
@@ -36,7 +42,7 @@ def test_healthz_stays_fast_while_another_process_holds_the_write_lock(tmp_path:
     with LocalServer(db=db) as srv, \
             httpx.Client(base_url=srv.base_url, headers={"X-API-KEY": srv.api_key}, timeout=30) as http:
         http.post("/prompts", json={"path": "lock/p", **MOCK})
-        holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(db), "2.5"],
+        holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(db), str(HOLD_SECONDS)],
                                   stdout=subprocess.PIPE, text=True)
         try:
             assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
@@ -53,7 +59,7 @@ def test_healthz_stays_fast_while_another_process_holds_the_write_lock(tmp_path:
             time.sleep(0.3)  # the calls are now waiting on the lock
             slowest = max(_healthz_seconds(srv) for _ in range(5))
             assert holder.poll() is None, "the lock was released too early to prove anything"
-            assert slowest < 0.5, f"/healthz took {slowest:.2f}s while storage waited on a lock"
+            assert slowest < RESPONSIVE, f"/healthz took {slowest:.2f}s while storage waited on a lock"
             for thread in calls:
                 thread.join()
             assert [a.status_code for a in answers] == [200, 200, 200]  # and the calls went through
@@ -85,7 +91,7 @@ def test_input_built_to_be_slow_does_not_freeze_the_server(tmp_path: Path) -> No
         for text, finish in adversarial:
             thread = threading.Thread(target=call, args=(text,))
             thread.start()
-            assert _healthz_seconds(srv) < 0.5
+            assert _healthz_seconds(srv) < RESPONSIVE
             thread.join()
             status, finished, seconds = results.pop()
-            assert (status, finished) == (200, finish) and seconds < 2, seconds
+            assert (status, finished) == (200, finish) and seconds < 3, seconds
