@@ -251,6 +251,15 @@ def remove_evaluator(store: Store, evaluation_id: str, evaluator_version_id: str
     return evaluations.update(store, evaluation_id, {"evaluators": kept})
 
 
+def logs_page(store: Store, evaluation_id: str, page: int, size: int,
+              run_ids: list[str] | None) -> tuple[list[dict[str, Any]], int]:
+    """``GET /evaluations/{id}/logs``: by run, unless the evaluation is of the older kind
+    (no runs, none asked for), whose logs name it by ``evaluation_id``."""
+    if store.evaluation_runs(evaluation_id) or run_ids:
+        return evaluation_logs(store, evaluation_id, page, size, run_ids)
+    return evaluations.report_logs(store, evaluation_id, page, size)
+
+
 def evaluation_logs(store: Store, evaluation_id: str, page: int, size: int,
                     run_ids: list[str] | None) -> tuple[list[dict[str, Any]], int]:
     """``EvaluationLogResponse`` records: each run log with its run, datapoint and judgments."""

@@ -56,10 +56,7 @@ def get_stats(*, id: str, db: DB) -> Any:
             responses={200: {"model": t.PaginatedData_EvaluationReportLogResponse_}})
 def get_logs(*, id: str, page: Page = 1, size: Size = 10,
              run_id: Annotated[list[str] | None, Query()] = None, db: DB) -> Any:
-    if db.evaluation_runs(id) or run_id:
-        records, total = runs.evaluation_logs(db, id, page, size, run_id)
-    else:  # an evaluation of the older kind: logs named by evaluation_id
-        records, total = evaluations.report_logs(db, id, page, size)
+    records, total = runs.logs_page(db, id, page, size, run_id)
     return ok(page_of(records, page, size, total))
 
 
