@@ -210,7 +210,8 @@ async def _run_tool(run: AgentRun, sandbox: Sandbox, tool: dict[str, Any], call:
     except (SandboxError, ValueError) as exc:
         fields["error"] = str(exc)
     fields.update(end_time=now(), provider_latency=round(time.monotonic() - clock, 6))
-    if run.body.get("save", True) is not False and run.store.get_log(run.log_id) is not None:
+    # Every store call off the loop (get_log too: a lock held elsewhere would freeze it).
+    if run.body.get("save", True) is not False and await asyncio.to_thread(run.store.get_log, run.log_id):
         await asyncio.to_thread(logs.create_log, run.store, "tool", tool["file"], tool["version"],
                                 fields, trace_parent_id=run.log_id)
     return str(fields.get("output") if "output" in fields else f"error: {fields['error']}")
@@ -219,7 +220,7 @@ async def _run_tool(run: AgentRun, sandbox: Sandbox, tool: dict[str, Any], call:
 async def _finish(run: AgentRun, reason: str, status: str, kind: str = "agent_turn_end") -> dict[str, Any]:
     run.body.update(finish_reason=reason, log_status=status, end_time=now(),
                     provider_latency=round(time.monotonic() - run.started, 6))
-    if run.store.get_log(run.log_id) is not None:
+    if await asyncio.to_thread(run.store.get_log, run.log_id) is not None:
         await asyncio.to_thread(run.store.update_log, run.log_id, run.body)
     return _event(run, kind, f"agent turn ended: {reason}", _stream_payload(run))
 
