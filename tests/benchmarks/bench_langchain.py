@@ -22,6 +22,7 @@ name) is answered by the transport too and cached before timing.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -107,6 +108,36 @@ def _sdk_variants() -> dict[str, tuple[Callable[[], Any], Callable[[], int]]]:
     }
 
 
+FLOOR = "a BaseChatModel doing nothing"
+
+
+def _floor() -> tuple[Callable[[], Any], Callable[[], int]]:
+    """LangChain's own cost per call, which every chat model pays: a model whose
+    ``_generate`` returns a fixed message and whose ``_stream`` yields fixed chunks."""
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import AIMessage, AIMessageChunk
+    from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+    class Nothing(BaseChatModel):
+        @property
+        def _llm_type(self) -> str:
+            return "nothing"
+
+        def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None,
+                      **kwargs: Any) -> ChatResult:
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(TEXT))])
+
+        def _stream(self, messages: Any, stop: Any = None, run_manager: Any = None,
+                    **kwargs: Any) -> Any:
+            for i in range(EVENTS):
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=f"word{i} "))
+                if run_manager is not None:
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+
+    return _variants(Nothing())
+
+
 def _check(variants: dict[str, tuple[Callable[[], Any], Callable[[], int]]]) -> None:
     """Both really parse their bytes, or the comparison means nothing."""
     for name, (invoke, stream) in variants.items():
@@ -119,14 +150,15 @@ def _check(variants: dict[str, tuple[Callable[[], Any], Callable[[], int]]]) -> 
 def run(loops: int = 100, repeats: int = 15) -> list[Row]:
     adapters = {BASELINE: _variants(_openai()), OURS: _variants(_ours())}
     _check(adapters)
-    variants = {**adapters, **_sdk_variants()}
-    invokes = samples({n: v[0] for n, v in variants.items()}, loops=loops, repeats=repeats)
+    variants = {**adapters, **_sdk_variants(), FLOOR: _floor()}
+    invokes = samples({n: v[0] for n, v in variants.items()}, loops=loops, repeats=repeats,
+                     clock=time.process_time)
     streams = samples({n: v[1] for n, v in variants.items()}, loops=max(loops // 10, 5),
-                      repeats=repeats, warmup=5)
+                      repeats=repeats, warmup=5, clock=time.process_time)
     pairs = {"twin": (BASELINE, OPENAI_SDK), "ours": (OURS, CORE)}
-    return [*adapter_rows("invoke", "us/call", pairs["twin"], pairs["ours"], invokes),
+    return [*adapter_rows("invoke", "us/call", pairs["twin"], pairs["ours"], invokes, FLOOR),
             *adapter_rows(f"stream {EVENTS} deltas", "us/stream", pairs["twin"], pairs["ours"],
-                          streams)]
+                          streams, FLOOR)]
 
 
 if __name__ == "__main__":

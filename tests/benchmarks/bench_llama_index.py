@@ -18,6 +18,7 @@ minus the ``openai`` SDK's ``chat.completions.create``), the goal being <= 0.5x 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -90,9 +91,10 @@ def run(loops: int = 100, repeats: int = 15) -> list[Row]:
     llms = {TWIN: _variants(_openai()), OURS: _variants(_ours())}
     _check(llms)
     variants = {**llms, **_sdk_variants()}
-    chats = samples({n: v[0] for n, v in variants.items()}, loops=loops, repeats=repeats)
+    chats = samples({n: v[0] for n, v in variants.items()}, loops=loops, repeats=repeats,
+                     clock=time.process_time)
     streams = samples({n: v[1] for n, v in variants.items()}, loops=max(loops // 10, 5),
-                      repeats=repeats, warmup=5)
+                      repeats=repeats, warmup=5, clock=time.process_time)
     twin, ours = (TWIN, OPENAI_SDK), (OURS, CORE)
     return [*adapter_rows("LLM.chat", "us/call", twin, ours, chats),
             *adapter_rows(f"LLM.stream_chat {EVENTS} deltas", "us/stream", twin, ours, streams)]

@@ -112,8 +112,8 @@ class StreamAssembler:
 
     Attributes:
         model_name: The model the request names (kernel override or deployed
-            version); a ``model`` field on the stream item, if the server adds one,
-            takes precedence.
+            version); a ``model`` field on the first stream item, which this project's
+            server adds (the v5 schema has none), takes precedence.
     """
 
     model_name: str | None = None
@@ -127,12 +127,14 @@ class StreamAssembler:
     def chunk(self, item: Any) -> ChatGenerationChunk | None:
         """The chunk for one ``PromptCallStreamResponse``; ``None`` when the item
         carries nothing but bookkeeping (usage, the finish reason), kept for :meth:`close`."""
+        if self._ids[0] is None:  # the first item: what the server says ran, if it says
+            extra = item.__pydantic_extra__ or {}
+            self.model_name = extra.get("model") or self.model_name
         self._ids = (item.id, item.prompt_id, item.version_id)
         self._tokens = (
             item.prompt_tokens if item.prompt_tokens is not None else self._tokens[0],
             item.output_tokens if item.output_tokens is not None else self._tokens[1],
         )
-        self.model_name = getattr(item, "model", None) or self.model_name
         self._finish_reason = item.finish_reason or self._finish_reason
         message = item.output_message
         text = item.output
@@ -141,8 +143,9 @@ class StreamAssembler:
         chunks = [self._tool_chunk(c) for c in (message.tool_calls or [])] if message else []
         if not text and not chunks:
             return None
-        return ChatGenerationChunk(
-            message=AIMessageChunk(content=text or "", tool_call_chunks=chunks, id=item.id))
+        # tool_call_chunks only when there are some: passing an empty list costs a validation
+        fields: dict[str, Any] = {"tool_call_chunks": chunks} if chunks else {}
+        return ChatGenerationChunk(message=AIMessageChunk(content=text or "", id=item.id, **fields))
 
     def close(self) -> ChatGenerationChunk:
         """The closing chunk, once the stream has ended."""

@@ -155,6 +155,8 @@ class ChatHumanloop(BaseChatModel):
     _cache: Any = PrivateAttr(default=None)
     _own_client: Any = PrivateAttr(default=None)
     _own_async: Any = PrivateAttr(default=None)
+    # (client, resolver) per flavour (False: sync, True: async), rebuilt if the client changes.
+    _resolvers: dict[bool, tuple[Any, Any]] = PrivateAttr(default_factory=dict)
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -259,12 +261,13 @@ class ChatHumanloop(BaseChatModel):
     def _sync_client(self) -> Any:
         if self.client is not None:
             return self.client
-        if self._own_client is None:
+        own = _private(self)["_own_client"]
+        if own is None:
             from humanloop_core import Humanloop  # the client stays unimported until first use
             from humanloop_core.pools import shared_http_client
 
-            self._own_client = Humanloop(**self._client_kwargs(), http_client=shared_http_client())
-        return self._own_client
+            self._own_client = own = Humanloop(**self._client_kwargs(), http_client=shared_http_client())
+        return own
 
     async def _async_client(self) -> Any:
         """The injected async client, else one built for the running event loop (and
@@ -273,33 +276,46 @@ class ChatHumanloop(BaseChatModel):
         would fail."""
         if self.async_client is not None:
             return self.async_client
-        if self._own_async is None:
+        own = _private(self)["_own_async"]
+        if own is None:
             from humanloop_core import AsyncHumanloop
             from humanloop_core.pools import PerLoop
 
             kwargs = self._client_kwargs()
-            self._own_async = PerLoop(lambda: AsyncHumanloop(**kwargs), lambda c: c.aclose())
-        return await self._own_async.get()
+            self._own_async = own = PerLoop(lambda: AsyncHumanloop(**kwargs), lambda c: c.aclose())
+        return await own.get()
 
     def _resolver(self) -> Any:
-        from humanloop_core import PromptResolver
+        """The resolver over the sync client, built once per client."""
+        client = self._sync_client()
+        held = _private(self)["_resolvers"].get(False)
+        if held is None or held[0] is not client:
+            from humanloop_core import PromptResolver
 
-        return PromptResolver(self._sync_client(), cache=self._prompt_cache())
+            held = (client, PromptResolver(client, cache=self._prompt_cache()))
+            _private(self)["_resolvers"][False] = held
+        return held[1]
 
     async def _aresolver(self) -> Any:
-        from humanloop_core import AsyncPromptResolver
+        client = await self._async_client()
+        held = _private(self)["_resolvers"].get(True)
+        if held is None or held[0] is not client:  # a new loop brings a new client
+            from humanloop_core import AsyncPromptResolver
 
-        return AsyncPromptResolver(await self._async_client(), cache=self._prompt_cache())
+            held = (client, AsyncPromptResolver(client, cache=self._prompt_cache()))
+            _private(self)["_resolvers"][True] = held
+        return held[1]
 
     def _prompt_cache(self) -> Any:
         """One cache per instance, shared by the sync and async paths (the policy is
         humanloop_core's ``PromptResolver``: one request per miss, kept
         ``prompt_cache_seconds``)."""
-        if self._cache is None:
+        cache = _private(self)["_cache"]
+        if cache is None:
             from humanloop_core import PromptCache
 
-            self._cache = PromptCache(self.prompt_cache_seconds)
-        return self._cache
+            self._cache = cache = PromptCache(self.prompt_cache_seconds)
+        return cache
 
     # ------------------------------------------------------------ the payload, built once
 
@@ -458,6 +474,13 @@ class ChatHumanloop(BaseChatModel):
         parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
         fallback = RunnablePassthrough.assign(parsed=lambda _: None)
         return RunnableMap(raw=llm) | parsed.with_fallbacks([fallback], exception_key="parsing_error")
+
+
+def _private(model: BaseModel) -> dict[str, Any]:
+    """The model's private attributes as the plain dict pydantic keeps them in. Reading
+    ``self._x`` goes through a failed normal lookup and ``__getattr__`` first, which costs
+    microseconds on a class with LangChain's deep MRO: too much for every call."""
+    return model.__pydantic_private__  # type: ignore[return-value]
 
 
 # One reusable instance: a model failure raises PromptCallError from invoke and stream

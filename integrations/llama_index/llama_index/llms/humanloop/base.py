@@ -133,6 +133,8 @@ class Humanloop(FunctionCallingLLM):
     _provider_api_keys: dict[str, str] | None = PrivateAttr(default=None)
     _cache: humanloop_core.PromptCache | None = PrivateAttr(default=None)
     _seen_model: tuple[float, str] | None = PrivateAttr(default=None)
+    # (client, resolver) per flavour (False: sync, True: async), rebuilt if the client changes.
+    _resolvers: dict[bool, tuple[Any, Any]] = PrivateAttr(default_factory=dict)
 
     def __init__(
         self,
@@ -190,10 +192,11 @@ class Humanloop(FunctionCallingLLM):
         """The model, if known without a request: set, seen in a response, or cached."""
         if self.model:
             return self.model
-        if self._seen_model is not None:
-            seen_at, model = self._seen_model
+        seen = _private(self)["_seen_model"]
+        if seen is not None:
+            seen_at, model = seen
             if time.monotonic() - seen_at < self.prompt_cache_seconds:
-                return model
+                return str(model)
         hit, prompt = self._prompt_cache().get(self._target())
         return str(prompt.model) if hit and prompt is not None and prompt.model else None
 
@@ -218,7 +221,7 @@ class Humanloop(FunctionCallingLLM):
     def _answered(self, response: Any) -> ChatResponse:
         model = getattr(response.prompt, "model", None)
         if model:
-            self._seen_model = (time.monotonic(), str(model))
+            _private(self)["_seen_model"] = (time.monotonic(), str(model))
         return response_from_call(response)
 
     # -- clients ---------------------------------------------------------------------
@@ -233,28 +236,31 @@ class Humanloop(FunctionCallingLLM):
         }
 
     def _get_client(self) -> humanloop_core.Humanloop:
-        if self._client is None:  # one pool shared by every instance, closed by none
-            self._client = humanloop_core.Humanloop(
+        client: humanloop_core.Humanloop | None = _private(self)["_client"]
+        if client is None:  # one pool shared by every instance, closed by none
+            self._client = client = humanloop_core.Humanloop(
                 **self._client_kwargs(), http_client=shared_http_client()
             )
-        return self._client
+        return client
 
     async def _get_aclient(self) -> humanloop_core.AsyncHumanloop:
-        if self._aclient is not None:  # injected: the caller owns its loop affinity
-            return self._aclient
-        if self._own_aclient is None:
+        private = _private(self)
+        if private["_aclient"] is not None:  # injected: the caller owns its loop affinity
+            return private["_aclient"]  # type: ignore[no-any-return]
+        own: PerLoop[humanloop_core.AsyncHumanloop] | None = private["_own_aclient"]
+        if own is None:
             kwargs = self._client_kwargs()
-            self._own_aclient = PerLoop(
+            self._own_aclient = own = PerLoop(
                 lambda: humanloop_core.AsyncHumanloop(**kwargs), lambda client: client.aclose()
             )
-        return await self._own_aclient.get()
+        return await own.get()
 
     # -- building a call (pure but for reading self) ---------------------------------
 
     def _plan(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> Plan:
         """The call planned from the settings and ``kwargs``, its messages converted."""
         settings = {key: getattr(self, key) for key in SETTINGS}
-        settings["provider_api_keys"] = self._provider_api_keys
+        settings["provider_api_keys"] = _private(self)["_provider_api_keys"]
         plan = plan_call(settings, kwargs)
         plan.call["messages"] = to_wire_messages(messages)
         return plan
@@ -263,15 +269,22 @@ class Humanloop(FunctionCallingLLM):
         """One cache per LLM, shared by the sync and async paths (the policy is
         humanloop_core's ``PromptResolver``: one request per miss, kept
         ``prompt_cache_seconds``)."""
-        if self._cache is None:
-            self._cache = humanloop_core.PromptCache(self.prompt_cache_seconds)
-        return self._cache
+        cache: humanloop_core.PromptCache | None = _private(self)["_cache"]
+        if cache is None:
+            self._cache = cache = humanloop_core.PromptCache(self.prompt_cache_seconds)
+        return cache
 
     # -- I/O shells: sync ----------------------------------------------------------
 
     def _resolved(self, plan: Plan) -> dict[str, Any]:
-        resolver = humanloop_core.PromptResolver(self._get_client(), cache=self._prompt_cache())
-        return {**plan.call, **resolver.call_arguments(plan.target, plan.overrides, plan.tools)}
+        client = self._get_client()
+        resolvers = _private(self)["_resolvers"]
+        held = resolvers.get(False)
+        if held is None or held[0] is not client:  # built once per client
+            held = resolvers[False] = (
+                client, humanloop_core.PromptResolver(client, cache=self._prompt_cache())
+            )
+        return {**plan.call, **held[1].call_arguments(plan.target, plan.overrides, plan.tools)}
 
     def _call_args(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
         return self._resolved(self._plan(messages, kwargs))
@@ -317,10 +330,14 @@ class Humanloop(FunctionCallingLLM):
     # -- I/O shells: async ---------------------------------------------------------
 
     async def _aresolved(self, plan: Plan) -> dict[str, Any]:
-        resolver = humanloop_core.AsyncPromptResolver(
-            await self._get_aclient(), cache=self._prompt_cache()
-        )
-        resolved = await resolver.call_arguments(plan.target, plan.overrides, plan.tools)
+        client = await self._get_aclient()
+        resolvers = _private(self)["_resolvers"]
+        held = resolvers.get(True)
+        if held is None or held[0] is not client:  # a new loop brings a new client
+            held = resolvers[True] = (
+                client, humanloop_core.AsyncPromptResolver(client, cache=self._prompt_cache())
+            )
+        resolved = await held[1].call_arguments(plan.target, plan.overrides, plan.tools)
         return {**plan.call, **resolved}
 
     async def _acall_args(
@@ -463,6 +480,13 @@ class Humanloop(FunctionCallingLLM):
     ) -> AsyncGenerator[Any, None]:
         program = self._output_program(output_cls, prompt)
         return await program.astream_call(llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
+
+
+def _private(model: Any) -> dict[str, Any]:
+    """The LLM's private attributes as the plain dict pydantic keeps them in: reading
+    ``self._x`` first fails a normal lookup and goes through ``__getattr__``, which costs
+    microseconds each, too much for every call."""
+    return model.__pydantic_private__  # type: ignore[no-any-return]
 
 
 # One reusable instance: a model failure raises PromptCallError from invoke and stream
