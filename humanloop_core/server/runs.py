@@ -1,8 +1,9 @@
 """Evaluation runs: a version of a file on a dataset version, its logs and their judgments.
 
 A run is stored once and may sit in several evaluations (``evaluation_runs``); its logs are
-linked in ``run_logs``. Orchestrated runs are produced by the server (one ``generate`` job
-per datapoint, see ``worker.py``); the others by clients, who log with ``run_id``.
+linked in ``run_logs``. Orchestrated runs (of a prompt or an agent) are produced by the
+server (one ``generate`` job per datapoint, see ``worker.py``); the others by clients, who
+log with ``run_id``.
 
 Status: ``running`` while the server has work queued for the run; an orchestrated run is
 then ``completed`` (or ``failed``, with ``error`` saying why, when no call succeeded). A
@@ -22,7 +23,7 @@ from .errors import ApiProblem, invalid, not_found
 from .store import Row, Store, new_id, now
 
 _ALL = 1_000_000
-CALLABLE = ("prompt",)  # kinds the server can call for an orchestrated run
+CALLABLE = ("prompt", "agent")  # kinds the server can call for an orchestrated run
 FINAL = ("completed", "cancelled", "failed")
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from humanloop_core import types as t
 
-from . import calls, evaluations, jobs, judging, monitoring, runs
+from . import agents, calls, evaluations, jobs, judging, monitoring, runs
 from .errors import ApiProblem
 from .judging import Runtime
 from .providers import ProviderError
@@ -186,19 +186,39 @@ class Worker:
             datapoint = await asyncio.to_thread(self._datapoint, run["dataset"]["version_id"], payload["datapoint_id"])
             if datapoint is None:
                 raise LookupError(f"datapoint {payload['datapoint_id']!r} is not in the run's dataset")
-            request = t.PromptCallRequest(id=run["version"]["file_id"], inputs=datapoint.get("inputs") or {},
-                                          messages=datapoint.get("messages"), source_datapoint_id=datapoint["id"])
-            try:
-                plan = await asyncio.to_thread(calls.prepare, store, request, run["version"]["version_id"], None)
-            except ApiProblem as exc:
-                raise LookupError(f"cannot call the run's version: {exc.detail}") from None
-            plan.log_id = log_id
-            try:
-                completion = await calls._complete(self.rt.providers, plan)
-                await asyncio.to_thread(calls.record, store, plan, completion, None)
-            except ProviderError as exc:
-                await asyncio.to_thread(calls.record, store, plan, None, str(exc))
+            if run["version"].get("type") == "agent":
+                await self._call_agent(run, datapoint, log_id)
+            else:
+                await self._call_prompt(run, datapoint, log_id)
         await asyncio.to_thread(self._link, run, log_id, payload["datapoint_id"])
+
+    async def _call_prompt(self, run: Row, datapoint: dict[str, Any], log_id: str) -> None:
+        store = self.rt.store
+        request = t.PromptCallRequest(id=run["version"]["file_id"], inputs=datapoint.get("inputs") or {},
+                                      messages=datapoint.get("messages"), source_datapoint_id=datapoint["id"])
+        try:
+            plan = await asyncio.to_thread(calls.prepare, store, request, run["version"]["version_id"], None)
+        except ApiProblem as exc:
+            raise LookupError(f"cannot call the run's version: {exc.detail}") from None
+        plan.log_id = log_id
+        try:
+            completion = await calls._complete(self.rt.providers, plan)
+            await asyncio.to_thread(calls.record, store, plan, completion, None)
+        except ProviderError as exc:
+            await asyncio.to_thread(calls.record, store, plan, None, str(exc))
+
+    async def _call_agent(self, run: Row, datapoint: dict[str, Any], log_id: str) -> None:
+        """The agent's whole model/tool loop, as ``agents.call`` runs it; a turn suspended
+        on a tool the server cannot run leaves an incomplete log, judged as it stands."""
+        request = t.AgentsCallStreamRequest(id=run["version"]["file_id"], inputs=datapoint.get("inputs") or {},
+                                            messages=datapoint.get("messages"), source_datapoint_id=datapoint["id"],
+                                            log_id=log_id)
+        try:
+            state = await asyncio.to_thread(agents.start, self.rt.store, request, run["version"]["version_id"], None)
+        except ApiProblem as exc:
+            raise LookupError(f"cannot call the run's version: {exc.detail}") from None
+        async for _ in agents.loop(state, self.rt.providers, self.rt.sandbox):
+            pass
 
     def _link(self, run: Row, log_id: str, datapoint_id: str) -> None:
         store = self.rt.store

@@ -135,3 +135,15 @@ def test_cancelling_stops_a_run(tmp_path: Any, unique_path: str) -> None:
         time.sleep(1.0)
         after = run_stats(sdk, f["evaluation"].id, run.id)
         assert after.status == "cancelled" and after.num_logs == made < 20
+
+
+def test_an_orchestrated_run_of_an_agent(sdk: Humanloop, unique_path: str) -> None:
+    f = setup_files(sdk, unique_path)
+    agent = sdk.agents.upsert(path=f"{unique_path}/agent", **MOCK, template=[{"role": "user", "content": "Echo {{n}}"}])
+    evaluation = sdk.evaluations.create(name="agent", file={"id": agent.id},
+                                        evaluators=[{"version_id": f["code"].version_id}])
+    run = sdk.evaluations.create_run(id=evaluation.id, dataset={"version_id": f["dataset"].version_id},
+                                     version={"version_id": agent.version_id})
+    done = wait_for(lambda: (s := run_stats(sdk, evaluation.id, run.id)).status == "completed" and s)
+    assert done.num_logs == 20
+    assert (done.evaluator_stats[0].num_true, done.evaluator_stats[0].num_false) == (16, 4)
