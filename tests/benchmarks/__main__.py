@@ -200,9 +200,11 @@ by repeat. Ratio = cost relative to the suite's first (baseline) row: time, memo
   compares the SDKs under the adapters.
 - providers: each provider's loopback fake (tests/server/fakes) in one process, the
   server in another reaching them through the operator's environment variables; per
-  provider, 40 interleaved pairs: its official SDK streaming straight from the fake vs
-  raw httpx streaming `prompts.call` through the server, time until the first text delta;
-  medians, and the median of the pairwise differences as what the server adds.
+  provider, 60 pairs taken round robin over the providers: its official SDK streaming
+  straight from the fake, then raw httpx streaming `prompts.call` through the server,
+  time until the first text delta; medians of each path, and what the server adds as the
+  best server sample minus the best direct sample (under load both distributions are
+  bimodal, quiet vs preempted, and the medians mostly measure the neighbours).
 - tracing: the same canned bytes with tracing compiled out, with no OpenTelemetry SDK
   configured, with an SDK whose sampler drops everything, and with an in-memory exporter.
 - decorators: a small function undecorated, beside a bare SDK span, and under `@tool` with
