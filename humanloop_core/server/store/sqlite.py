@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,6 +74,26 @@ class _SqliteConn:
             # build that added it before migrations were numbered. Nothing to do.
             if "duplicate column name" not in str(exc):
                 raise
+
+
+def _begin_immediate(raw: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting for a writer in another process (``--workers``) in short
+    steps: SQLite's own busy handler backs off to sleeps of 25-100 ms, which under steady
+    contention leaves the lock idle most of the time."""
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline, delay = time.monotonic() + BUSY_TIMEOUT_S, 0.0002
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.002)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
 
 
 class SqliteStore(SqlStore):
@@ -144,7 +165,7 @@ class SqliteStore(SqlStore):
             raise sqlite3.OperationalError("database is locked (another write held it for "
                                            f"{BUSY_TIMEOUT_S:g}s)")
         try:
-            conn.raw.execute("BEGIN IMMEDIATE")
+            _begin_immediate(conn.raw)
         except BaseException:
             self._write_lock.release()
             raise
