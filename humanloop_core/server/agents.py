@@ -211,7 +211,8 @@ async def _run_tool(run: AgentRun, sandbox: Sandbox, tool: dict[str, Any], call:
         fields["error"] = str(exc)
     fields.update(end_time=now(), provider_latency=round(time.monotonic() - clock, 6))
     # Every store call off the loop (get_log too: a lock held elsewhere would freeze it).
-    if run.body.get("save", True) is not False and await asyncio.to_thread(run.store.get_log, run.log_id):
+    if run.body.get("save", True) is not False and (
+            await asyncio.to_thread(run.store.get_log, run.log_id) is not None):
         await asyncio.to_thread(logs.create_log, run.store, "tool", tool["file"], tool["version"],
                                 fields, trace_parent_id=run.log_id)
     return str(fields.get("output") if "output" in fields else f"error: {fields['error']}")

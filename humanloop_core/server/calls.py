@@ -117,7 +117,7 @@ def record(store: Store, plan: CallPlan, completion: Completion | None, error: s
 
 def call_response(store: Store, plan: CallPlan, body: dict[str, Any]) -> dict[str, Any]:
     req = plan.request
-    sample = {k: body[k] for k in ("output", "created_at", "provider_latency", "output_message",
+    sample: dict[str, Any] = {k: body[k] for k in ("output", "created_at", "provider_latency", "output_message",
                                    "prompt_tokens", "output_tokens", "prompt_cost", "output_cost",
                                    "finish_reason") if k in body}
     wire: dict[str, Any] = {

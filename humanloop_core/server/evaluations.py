@@ -90,7 +90,7 @@ class CreateEvaluationBody(t.CreateEvaluationRequest):
     """The spec's body with ``dataset`` optional: the official SDK (0.8.38) creates an
     evaluation from ``file`` and ``evaluators`` alone and adds datasets per run."""
 
-    dataset: t.EvaluationDatasetRequest | None = None  # type: ignore[assignment]
+    dataset: t.EvaluationDatasetRequest | None = None
 
 
 # The inherited annotations name models of the generated module: resolve them there.

@@ -16,7 +16,8 @@ from .rendering import render_messages
 from .store import Row, Store
 
 MAX_CSV_BYTES = 10 * 1024 * 1024  # a larger upload is refused with a 413, not half-read
-_KERNELS = {"prompt": t.PromptKernelRequest, "agent": t.AgentKernelRequest}
+_KERNELS: dict[str, type[t.PromptKernelRequest] | type[t.AgentKernelRequest]] = {
+    "prompt": t.PromptKernelRequest, "agent": t.AgentKernelRequest}
 
 
 def serialize(store: Store, kind: files.FileKind, file_id: str, version_id: str | None,

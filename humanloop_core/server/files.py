@@ -16,12 +16,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from humanloop_core import types as t
+from humanloop_core.types._base import ResponseModel
 
 from . import versions
 from .errors import ApiProblem, invalid, not_found
 from .rendering import template_variables
 from .store import Row, Store
-from .versions import environment, resolve_version
+
+# Re-exported: services reach these through files, where the file rules live.
+from .versions import environment as environment
+from .versions import resolve_version as resolve_version
 
 # Request fields that describe or address a version rather than make it up.
 _NOT_KERNEL = {"path", "id", "commit_message", "action", "version_name", "version_description"}
@@ -40,7 +44,7 @@ class FileKind:
     # builtins.type: inside this class body a bare `type` is the field above.
     request: builtins.type[BaseModel]
     update: builtins.type[BaseModel]
-    response: builtins.type[BaseModel]
+    response: builtins.type[ResponseModel]
     page: builtins.type[BaseModel]
     versions: builtins.type[BaseModel]
     counts_logs: bool = True
@@ -280,7 +284,7 @@ def file_response(store: Store, kind: FileKind, file: Row, version: Row) -> dict
         body["datapoints_count"] = kernel.get("_count", 0)
     if kind.type == "flow":
         body.pop("total_logs_count", None)
-    return kind.response.model_validate(body).to_wire()  # type: ignore[attr-defined]
+    return kind.response.model_validate(body).to_wire()
 
 
 def linked_tools(store: Store, kernel: dict[str, Any]) -> list[dict[str, Any]]:

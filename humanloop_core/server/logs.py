@@ -12,12 +12,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from humanloop_core import types as t
+from humanloop_core.types._base import ResponseModel
 
 from . import files, prices
 from .errors import ApiProblem, not_found
 from .store import Row, Store, new_id, now
 
-RESPONSE_MODELS: dict[str, type[BaseModel]] = {
+RESPONSE_MODELS: dict[str, type[ResponseModel]] = {
     "prompt": t.PromptLogResponse, "tool": t.ToolLogResponse,
     "flow": t.FlowLogResponse, "evaluator": t.EvaluatorLogResponse, "agent": t.AgentLogResponse,
 }
@@ -170,7 +171,7 @@ class LogRenderer:
                 parent = self.store.get_log(log["parent_id"])
                 if parent is not None and self.renderable(parent):
                     body["parent"] = self.render(parent, depth + 1)
-        return model.model_validate(body).to_wire()  # type: ignore[attr-defined]
+        return model.model_validate(body).to_wire()
 
 
 def list_page(store: Store, where: Row, page: int, size: int, include_parent: bool = False,

@@ -111,7 +111,8 @@ def plan(span: OtelSpan) -> LogPlan | None:
     if log.get("log_status") in ("complete", "incomplete") and kind == "flow":
         body["trace_status"] = explicit["trace_status"] = log["log_status"]
     service = span.resource.get("service.name")
-    body["metadata"] = {**(body.get("metadata") if isinstance(body.get("metadata"), dict) else {}),
+    metadata = body.get("metadata")
+    body["metadata"] = {**(metadata if isinstance(metadata, dict) else {}),
                         "otel": {"trace_id": span.trace_id, "span_id": span.span_id,
                                  "span_name": span.name,
                                  **({"service": service} if service else {})}}
@@ -147,7 +148,8 @@ def _prompt_kernel(attrs: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _tool_function(tool: dict[str, Any]) -> dict[str, Any]:
-    fn = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+    inner = tool.get("function")
+    fn: dict[str, Any] = inner if isinstance(inner, dict) else tool
     out = {"name": str(fn.get("name") or "tool"), "description": str(fn.get("description") or "")}
     if isinstance(fn.get("parameters"), dict):
         out["parameters"] = fn["parameters"]
@@ -187,13 +189,15 @@ def _semconv_messages(raw: Any, role: str | None = None) -> list[dict[str, Any]]
     if not isinstance(value, list):
         return []
     if role is not None:  # system instructions: a list of parts
-        text = "".join(str(p.get("content", "")) for p in value if isinstance(p, dict))
-        return [{"role": role, "content": text}] if text else []
+        joined = "".join(str(p.get("content", "")) for p in value if isinstance(p, dict))
+        return [{"role": role, "content": joined}] if joined else []
     out = []
     for message in value:
         if not isinstance(message, dict):
             continue
-        text, calls, call_id = [], [], None
+        text: list[str] = []
+        calls: list[dict[str, Any]] = []
+        call_id = None
         for part in message.get("parts") or []:
             if not isinstance(part, dict):
                 continue
@@ -237,7 +241,8 @@ _EVENT_ROLES = {"gen_ai.system.message": "system", "gen_ai.user.message": "user"
 
 def _event_messages(events: tuple[tuple[str, dict[str, Any]], ...]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The earlier conventions' span events: one per input message, ``gen_ai.choice`` per output."""
-    inputs, outputs = [], []
+    inputs: list[dict[str, Any]] = []
+    outputs: list[dict[str, Any]] = []
     for name, attrs in events:
         if name not in _EVENT_ROLES and name != "gen_ai.choice":
             continue

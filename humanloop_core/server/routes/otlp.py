@@ -66,7 +66,7 @@ async def _export(request: Request) -> Response:
     return _answer(result, protobuf)
 
 
-_DOC = {200: {"description": "OTLP ExportTraceServiceResponse (protobuf or JSON), plus `records`: "
+_DOC: dict[int | str, dict[str, Any]] = {200: {"description": "OTLP ExportTraceServiceResponse (protobuf or JSON), plus `records`: "
                              "the ids of the logs stored, in span order (JSON only)."}}
 
 
