@@ -13,6 +13,7 @@ returns an :class:`EvaluationResult` whose ``passed`` a CI job exits on.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import inspect
 import sys
@@ -218,6 +219,7 @@ def _on_loop(function: Any, loop: asyncio.AbstractEventLoop) -> Any:
     if not inspect.iscoroutinefunction(function):
         return function
 
+    @functools.wraps(function)  # its source stays the one registered for a local evaluator
     def blocking(*args: Any, **kwargs: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(function(*args, **kwargs), loop).result()
 

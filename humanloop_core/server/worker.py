@@ -133,7 +133,10 @@ class Worker:
             state, error = "failed", f"{type(exc).__name__}: {getattr(exc, 'detail', exc)}"[:1000]
         await asyncio.to_thread(store.finish_job, job["id"], state, now(), error)
         if job.get("run_id"):
-            await asyncio.to_thread(self._refresh, job["run_id"])
+            try:
+                await asyncio.to_thread(self._refresh, job["run_id"])
+            except Exception:  # e.g. the evaluation was deleted meanwhile; stats refresh on read
+                logger.exception("could not refresh run %s", job["run_id"])
 
     def _refresh(self, run_id: str) -> None:
         store = self.rt.store
