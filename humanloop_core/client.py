@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from typing_extensions import Self
 
+from .core._limits import DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_RESPONSE_BYTES
 from .core.errors import ApiError
 
 if TYPE_CHECKING:
@@ -41,11 +42,25 @@ class MissingApiKeyError(ApiError, ValueError):
     """Neither ``api_key`` nor ``HUMANLOOP_API_KEY`` was given."""
 
 
+class InvalidApiKeyError(MissingApiKeyError):
+    """The API key holds a character no HTTP header may carry (the key is never shown)."""
+
+
 def _api_key(api_key: str | None) -> str:
     key = api_key if api_key is not None else os.environ.get("HUMANLOOP_API_KEY")
+    # Surrounding whitespace is never part of a key: a key read from a file or a secret
+    # store often ends in a newline, which httpx would refuse, quoting the key.
+    key = key.strip() if key else key
     if not key:
         raise MissingApiKeyError(
             message="No API key: pass api_key=... or set the HUMANLOOP_API_KEY environment variable."
+        )
+    bad = next((i for i, c in enumerate(key) if not " " <= c <= "~"), None)
+    if bad is not None:
+        raise InvalidApiKeyError(
+            message=f"The API key has a character an HTTP header cannot carry at position {bad} "
+            f"of {len(key)} (a control or non-ASCII character; the key is not shown): check "
+            "where it was read from."
         )
     return key
 
@@ -103,10 +118,16 @@ TransportT = TypeVar("TransportT", "SyncTransport", "AsyncTransport")
 
 def _transport_config(
     api_key: str | None, base_url: str | None, http_client: Any, httpx_client: Any,
-    tracer_provider: Any, meter_provider: Any,
+    tracer_provider: Any, meter_provider: Any, max_response_bytes: int, max_sse_line_length: int,
 ) -> dict[str, Any]:
     """The transport arguments both clients resolve the same way."""
+    for name, value in (("max_response_bytes", max_response_bytes),
+                        ("max_sse_line_length", max_sse_line_length)):
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, not {value}")
     return {
+        "max_response_bytes": max_response_bytes,
+        "max_sse_line_length": max_sse_line_length,
         "api_key": _api_key(api_key),
         "base_url": _base_url(base_url),
         "http_client": _pick_http_client(http_client, httpx_client),
@@ -136,8 +157,12 @@ class _BaseClient(Generic[TransportT]):
                                                                  max_retries=max_retries))
 
     def __repr__(self) -> str:
-        # Built from the base URL only: the key must never show.
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
+        # Built from the base URL only (without any user:password@): the key must never show.
+        import httpx
+
+        from .core.errors import loggable
+
+        return f"{type(self).__name__}(base_url={str(loggable(httpx.URL(self.base_url)))!r})"
 
     # Decorators, named and shaped as the official SDK's: migrating is an import change.
     def flow(self, *, path: str | None = None, attributes: Mapping[str, Any] | None = None) -> Any:
@@ -187,6 +212,12 @@ class Humanloop(_BaseClient["SyncTransport"]):
         default_headers: Headers sent on every request.
         tracer_provider: OpenTelemetry tracer provider; default: the global one.
         meter_provider: OpenTelemetry meter provider; default: the global one.
+        max_response_bytes: The largest response body read (decoded, so a compressed
+            body counts inflated); a larger 2xx body raises ``APIResponseValidationError``
+            and a larger error body is cut there. Default 64 MiB.
+        max_sse_line_length: The longest line a streamed response may send, in
+            characters; a longer one ends the stream with ``APIResponseValidationError``.
+            Default 16 Mi.
     """
 
     def __init__(
@@ -201,13 +232,15 @@ class Humanloop(_BaseClient["SyncTransport"]):
         tracer_provider: Any = None,
         meter_provider: Any = None,
         httpx_client: httpx.Client | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_sse_line_length: int = DEFAULT_MAX_LINE_LENGTH,
     ) -> None:
         from .core._client import SyncTransport
 
         self._transport = SyncTransport(
             timeout=timeout, max_retries=max_retries, default_headers=default_headers,
             **_transport_config(api_key, base_url, http_client, httpx_client, tracer_provider,
-                                meter_provider),
+                                meter_provider, max_response_bytes, max_sse_line_length),
         )
 
     def close(self) -> None:
@@ -248,13 +281,15 @@ class AsyncHumanloop(_BaseClient["AsyncTransport"]):
         tracer_provider: Any = None,
         meter_provider: Any = None,
         httpx_client: httpx.AsyncClient | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_sse_line_length: int = DEFAULT_MAX_LINE_LENGTH,
     ) -> None:
         from .core._client import AsyncTransport
 
         self._transport = AsyncTransport(
             timeout=timeout, max_retries=max_retries, default_headers=default_headers,
             **_transport_config(api_key, base_url, http_client, httpx_client, tracer_provider,
-                                meter_provider),
+                                meter_provider, max_response_bytes, max_sse_line_length),
         )
 
     async def aclose(self) -> None:

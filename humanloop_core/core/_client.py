@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import copy
 import itertools
 import logging
@@ -22,6 +23,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from .._version import __version__
+from ._limits import DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_RESPONSE_BYTES
 from ._logging import configure_from_env, logger
 from ._operation import Operation
 from ._pagination import AsyncPager, SyncPager
@@ -29,13 +31,14 @@ from ._parsing import encode_json, parse_json
 from ._retry import retry_delay
 from ._streaming import AsyncStream, Stream
 from ._telemetry import Invocation, TelemetryHook, default_telemetry
-from .errors import connection_error, error_from_response
+from .errors import connection_error, error_from_response, loggable, too_large
 
 T = TypeVar("T")
 ClientT = TypeVar("ClientT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", bound="_BaseTransport[Any]")
 
 DEFAULT_TIMEOUT = 60.0
+
 DEFAULT_MAX_RETRIES = 2
 RETRY_COUNT_HEADER = "x-retry-count"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -84,9 +87,13 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
         http_client: ClientT | None = None,
         default_headers: Mapping[str, str] | None = None,
         telemetry: TelemetryHook | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_sse_line_length: int = DEFAULT_MAX_LINE_LENGTH,
     ) -> None:
         configure_from_env()
         self.base_url = base_url.rstrip("/")
+        self.max_response_bytes = max_response_bytes
+        self.max_sse_line_length = max_sse_line_length
         self.max_retries = max(0, max_retries)
         # None: leave the timeout to the http client (a caller-supplied one keeps its own).
         self._timeout: httpx.Timeout | httpx._client.UseClientDefault = (
@@ -117,7 +124,8 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
         return self._timeout if isinstance(self._timeout, httpx.Timeout) else None
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
+        return (f"{type(self).__name__}(base_url={str(loggable(httpx.URL(self.base_url)))!r}, "
+                f"max_retries={self.max_retries})")
 
     @property
     def http_client(self) -> ClientT:
@@ -190,7 +198,8 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
         )
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "HTTP request: %s %s (attempt %d)", request.method, request.url, attempt + 1
+                "HTTP request: %s %s (attempt %d)", request.method, loggable(request.url),
+                attempt + 1
             )
         return request
 
@@ -210,7 +219,8 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
         if logger.isEnabledFor(logging.DEBUG):
             why = outcome.status_code if isinstance(outcome, httpx.Response) else repr(outcome)
             logger.debug(
-                "%s %s: retrying in %.2f s after %s", request.method, request.url, delay, why
+                "%s %s: retrying in %.2f s after %s", request.method, loggable(request.url),
+                delay, why
             )
         return delay
 
@@ -222,7 +232,7 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
             logger.debug(
                 "HTTP response: %s %s -> %d (%.1f ms)",
                 request.method,
-                request.url,
+                loggable(request.url),
                 response.status_code,
                 elapsed_ms,
             )
@@ -269,7 +279,8 @@ class SyncTransport(_BaseTransport[httpx.Client]):
             invocation.fail(exc)
             raise
         assert chunks is not None
-        return Stream(response, chunks, op.stream_item, invocation, op.item_failure)
+        return Stream(response, chunks, op.stream_item, invocation, op.item_failure,
+                      max_line_length=self.max_sse_line_length)
 
     def paginate(
         self,
@@ -304,12 +315,18 @@ class SyncTransport(_BaseTransport[httpx.Client]):
             outcome: httpx.Response | Exception
             try:
                 with invocation.sending():
-                    response = self._client.send(request, stream=stream)
+                    # Redirects are never followed, whatever the caller's client says: the
+                    # API key must not travel to wherever a Location header points.
+                    response = self._client.send(request, stream=True, follow_redirects=False)
+                    whole = stream or _read_capped(response, self.max_response_bytes)
                 self._log_response(response, started)
                 if response.is_success:
+                    if not whole:
+                        raise too_large(response, self.max_response_bytes)
                     return response, _first_bytes(response) if stream else None
                 outcome = response
-                _read_quietly(response)
+                if stream:
+                    _read_quietly(response, self.max_response_bytes)
             except httpx.TransportError as exc:
                 outcome = exc
             self._sleep(self._retry_or_raise(call, attempt, outcome, request))
@@ -351,7 +368,8 @@ class AsyncTransport(_BaseTransport[httpx.AsyncClient]):
             invocation.fail(exc)
             raise
         assert chunks is not None
-        return AsyncStream(response, chunks, op.stream_item, invocation, op.item_failure)
+        return AsyncStream(response, chunks, op.stream_item, invocation, op.item_failure,
+                           max_line_length=self.max_sse_line_length)
 
     async def paginate(
         self,
@@ -382,12 +400,17 @@ class AsyncTransport(_BaseTransport[httpx.AsyncClient]):
             outcome: httpx.Response | Exception
             try:
                 with invocation.sending():
-                    response = await self._client.send(request, stream=stream)
+                    response = await self._client.send(request, stream=True,
+                                                       follow_redirects=False)
+                    whole = stream or await _aread_capped(response, self.max_response_bytes)
                 self._log_response(response, started)
                 if response.is_success:
+                    if not whole:
+                        raise too_large(response, self.max_response_bytes)
                     return response, await _afirst_bytes(response) if stream else None
                 outcome = response
-                await _aread_quietly(response)
+                if stream:
+                    await _aread_quietly(response, self.max_response_bytes)
             except httpx.TransportError as exc:
                 outcome = exc
             await self._sleep(self._retry_or_raise(call, attempt, outcome, request))
@@ -431,23 +454,61 @@ async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[by
         yield chunk
 
 
-def _read_quietly(response: httpx.Response) -> None:
-    """Read an error body so the error can show it; a body cut short leaves it empty."""
+class _Capped:
+    """Collects a body up to ``limit`` bytes; what is past the limit is dropped."""
+
+    __slots__ = ("chunks", "size", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.limit = limit
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep ``chunk`` (cut at the limit); False once the limit is passed."""
+        room = self.limit - self.size
+        self.chunks.append(chunk if len(chunk) <= room else chunk[:room])
+        self.size += len(chunk)
+        return self.size <= self.limit
+
+    def settle(self, response: httpx.Response) -> None:
+        # What httpx's own read() leaves behind, so `response.content` (and errors built
+        # from it) see the body as kept.
+        response._content = b"".join(self.chunks)
+
+
+def _read_capped(response: httpx.Response, limit: int) -> bool:
+    """Read the (decoded) body, keeping at most ``limit`` bytes; True if it all fit."""
+    capped = _Capped(limit)
     try:
-        response.read()
-    except httpx.TransportError:
-        pass
+        return all(capped.add(chunk) for chunk in response.iter_bytes())
     finally:
+        capped.settle(response)
         response.close()
 
 
-async def _aread_quietly(response: httpx.Response) -> None:
+async def _aread_capped(response: httpx.Response, limit: int) -> bool:
+    capped = _Capped(limit)
     try:
-        await response.aread()
-    except httpx.TransportError:
-        pass
+        async for chunk in response.aiter_bytes():
+            if not capped.add(chunk):
+                return False
+        return True
     finally:
+        capped.settle(response)
         await response.aclose()
+
+
+def _read_quietly(response: httpx.Response, limit: int) -> None:
+    """Read an error body (at most ``limit`` bytes) so the error can show it; a body cut
+    short keeps what arrived."""
+    with contextlib.suppress(httpx.TransportError):
+        _read_capped(response, limit)
+
+
+async def _aread_quietly(response: httpx.Response, limit: int) -> None:
+    with contextlib.suppress(httpx.TransportError):
+        await _aread_capped(response, limit)
 
 
 __all__ = ["AsyncTransport", "SyncTransport"]

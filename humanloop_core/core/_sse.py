@@ -12,7 +12,17 @@ import codecs
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
+from ._limits import DEFAULT_MAX_LINE_LENGTH
+
 _BOM = "\ufeff"
+
+
+class LineTooLongError(ValueError):
+    """An SSE line exceeded the decoder's ``max_line_length``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a server-sent-event line exceeded {limit} characters (max_sse_line_length)")
+        self.limit = limit
 
 
 @dataclass(slots=True)
@@ -38,6 +48,8 @@ class SSEDecoder:
     __slots__ = (
         "_decoder",
         "_pending",
+        "_pending_size",
+        "_max_line",
         "_skip_lf",
         "_started",
         "_data",
@@ -46,10 +58,14 @@ class SSEDecoder:
         "_retry",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, max_line_length: int = DEFAULT_MAX_LINE_LENGTH) -> None:
         # errors="replace": the spec decodes invalid UTF-8 to U+FFFD rather than failing.
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._pending = ""  # text after the last line terminator
+        # Text after the last line terminator, as the chunks that brought it: joined only
+        # when its line ends, so a line spread over many chunks costs linear time.
+        self._pending: list[str] = []
+        self._pending_size = 0
+        self._max_line = max_line_length
         self._skip_lf = False  # the previous chunk ended in CR: a leading LF completes CRLF
         self._started = False
         self._data: list[str] = []
@@ -83,15 +99,30 @@ class SSEDecoder:
             self._started = True
             if text.startswith(_BOM):
                 text = text[1:]
+        if not text:
+            return []
+        if "\n" not in text and "\r" not in text:  # the line goes on: keep the piece
+            self._pending_size += len(text)
+            if self._pending_size > self._max_line:
+                raise LineTooLongError(self._max_line)
+            self._pending.append(text)
+            return []
         if self._pending:
-            text = self._pending + text
+            self._pending.append(text)
+            text = "".join(self._pending)
+            self._pending.clear()
         if "\r" in text:
             # A CR ending this chunk is a line end already; an LF opening the next
             # completes that CRLF and must not count as a second (blank) line.
             self._skip_lf = text[-1] == "\r"
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = text.split("\n")
-        self._pending = lines.pop()
+        tail = lines.pop()
+        self._pending_size = len(tail)
+        if tail:
+            self._pending.append(tail)
+        if self._pending_size > self._max_line or (lines and max(map(len, lines)) > self._max_line):
+            raise LineTooLongError(self._max_line)
         # The hot loop: locals, and "data:" lines handled inline, since they are most lines.
         events: list[ServerSentEvent] = []
         data = self._data

@@ -19,11 +19,13 @@ from typing import Any, Generic, NoReturn, TypeVar
 import httpx
 from pydantic import ValidationError
 
+from ._limits import DEFAULT_MAX_LINE_LENGTH
 from ._parsing import invalid_data, parser_for
-from ._sse import ServerSentEvent, SSEDecoder
+from ._sse import LineTooLongError, ServerSentEvent, SSEDecoder
 from ._telemetry import Invocation
 from .errors import (
     APIConnectionError,
+    APIResponseValidationError,
     connection_error,
     error_from_event,
     model_failure,
@@ -99,6 +101,10 @@ class _StreamState(Generic[T]):
         if isinstance(exc, httpx.TransportError):
             note = f" mid-stream after {self.count} events"
             err = connection_error(exc, self.response.request, note)
+        elif isinstance(exc, LineTooLongError):
+            err = APIResponseValidationError(
+                self.response.status_code, None, self.response.headers, response=self.response,
+                message=f"{where(self.response.request)}: {exc} after {self.count} events")
         if not self.finished:
             self.finished = True
             self.invocation.fail(err)
@@ -117,8 +123,9 @@ def _raise_failure(state: _StreamState[Any], exc: Exception) -> NoReturn:
     raise err from exc
 
 
-def _iterate(state: _StreamState[T], chunks: Iterator[bytes]) -> Generator[T, None, None]:
-    decoder = SSEDecoder()
+def _iterate(state: _StreamState[T], chunks: Iterator[bytes],
+             max_line_length: int) -> Generator[T, None, None]:
+    decoder = SSEDecoder(max_line_length)
     try:
         for chunk in chunks:
             for sse in decoder.feed(chunk):
@@ -138,9 +145,9 @@ def _iterate(state: _StreamState[T], chunks: Iterator[bytes]) -> Generator[T, No
 
 
 async def _aiterate(
-    state: _StreamState[T], chunks: AsyncIterator[bytes]
+    state: _StreamState[T], chunks: AsyncIterator[bytes], max_line_length: int
 ) -> AsyncGenerator[T, None]:
-    decoder = SSEDecoder()
+    decoder = SSEDecoder(max_line_length)
     try:
         async for chunk in chunks:
             for sse in decoder.feed(chunk):
@@ -178,10 +185,12 @@ class Stream(Generic[T]):
         item_type: type[T],
         invocation: Invocation,
         item_failure: Callable[[Any], str | None] | None = None,
+        *,
+        max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
     ) -> None:
         self.response = response
         self._state = _StreamState(response, item_type, invocation, item_failure)
-        self._iterator = _iterate(self._state, chunks)
+        self._iterator = _iterate(self._state, chunks, max_line_length)
 
     def __iter__(self) -> Iterator[T]:
         # The stream itself, not its generator: `for x in client.prompts.call(stream=True)`
@@ -233,10 +242,12 @@ class AsyncStream(Generic[T]):
         item_type: type[T],
         invocation: Invocation,
         item_failure: Callable[[Any], str | None] | None = None,
+        *,
+        max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
     ) -> None:
         self.response = response
         self._state = _StreamState(response, item_type, invocation, item_failure)
-        self._iterator = _aiterate(self._state, chunks)
+        self._iterator = _aiterate(self._state, chunks, max_line_length)
 
     def __aiter__(self) -> AsyncIterator[T]:
         # The stream itself, so `async for` keeps it alive (see Stream.__iter__).

@@ -49,6 +49,8 @@ class ApiError(Exception):
         self.status_code = status_code
         self.body = body
         self.headers = dict(headers) if headers is not None else {}
+        if response is not None:
+            _scrub(response)
         self.response = response
         self.request_id = _request_id(self.headers)
         self.message = (
@@ -62,6 +64,49 @@ class ApiError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled without the httpx objects: they hold the request, and an error may be
+        # pickled to a log store, a queue or another process.
+        state = {k: v for k, v in self.__dict__.items() if k not in ("response", "request")}
+        return (_restore, (type(self), self.message, state))
+
+
+def _restore(cls: type[ApiError], message: str, state: dict[str, Any]) -> ApiError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state, response=None)
+    if isinstance(err, APIConnectionError):
+        err.request = None
+    return err
+
+
+# Request headers that carry credentials: never kept on an error's request.
+_SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
+
+
+def redacted(request: httpx.Request) -> httpx.Request:
+    """A copy of ``request`` safe to keep on an error: no credential headers, no userinfo
+    in the URL, and no body (a call's body may carry provider keys)."""
+    headers = [(k, "[redacted]" if k.lower() in _SECRET_HEADERS else v)
+               for k, v in request.headers.multi_items()]
+    return httpx.Request(request.method, loggable(request.url), headers=headers)
+
+
+def loggable(url: httpx.URL) -> httpx.URL:
+    """``url`` without ``user:password@``: what logs, errors and reprs may show."""
+    return url.copy_with(username=None, password=None) if url.userinfo else url
+
+
+def _scrub(holder: Any) -> None:
+    """Swap the request an httpx response or exception holds for its redacted copy."""
+    try:
+        request = holder.request
+    except RuntimeError:  # httpx: "The request instance has not been set"
+        return
+    if request is not None and not getattr(request, "_humanloop_redacted", False):
+        safe = redacted(request)
+        safe._humanloop_redacted = True  # type: ignore[attr-defined]
+        holder.request = safe
 
 class BadRequestError(ApiError):
     """400: the server rejected the request as malformed."""
@@ -102,7 +147,7 @@ class APIConnectionError(ApiError):
         self, message: str = "Connection error.", *, request: httpx.Request | None = None
     ) -> None:
         super().__init__(None, None, None, message=message)
-        self.request = request
+        self.request = redacted(request) if request is not None else None
 
 
 class APITimeoutError(APIConnectionError):
@@ -179,10 +224,24 @@ def error_from_response(response: httpx.Response) -> ApiError:
     detail = describe_detail(body)
     if detail:
         message = f"{message}: {detail}"
+    location = response.headers.get("location") if 300 <= status < 400 else None
+    if location:
+        target = loggable(response.request.url.join(location))
+        message = (f"{message}: redirected to {target.scheme}://{target.netloc.decode()}"
+                   f"{target.path}; redirects are not followed, so the API key goes nowhere else "
+                   "(set base_url to the API's own address)")
     rid = _request_id(response.headers)
     if rid:
         message = f"{message} (request id {rid})"
     return error_class(status)(status, body, response.headers, message=message, response=response)
+
+
+def too_large(response: httpx.Response, limit: int) -> APIResponseValidationError:
+    """The error for a 2xx body past ``max_response_bytes`` (counted decoded)."""
+    message = (f"{where(response.request)} -> {response.status_code}: the response body exceeds "
+               f"max_response_bytes ({limit} bytes, decoded); it was not read further")
+    return APIResponseValidationError(response.status_code, None, response.headers,
+                                      message=message, response=response)
 
 
 def error_from_event(response: httpx.Response, data: str) -> ApiError:
@@ -233,6 +292,8 @@ def connection_error(
 
     ``note`` says where it happened, e.g. ``" mid-stream after 3 events"``.
     """
+    if isinstance(exc, httpx.RequestError):
+        _scrub(exc)  # it is raised as this error's __cause__
     place = where(request) if request is not None else "request"
     cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):

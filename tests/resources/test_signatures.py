@@ -72,7 +72,8 @@ def test_clients_share_their_public_surface() -> None:
     assert _params(Humanloop.__init__) == _params(AsyncHumanloop.__init__)
     assert [p[0] for p in _params(Humanloop.__init__)] == [
         "self", "api_key", "base_url", "timeout", "max_retries", "http_client", "default_headers",
-        "tracer_provider", "meter_provider", "httpx_client"]
+        "tracer_provider", "meter_provider", "httpx_client", "max_response_bytes",
+        "max_sse_line_length"]
 
 
 @pytest.mark.parametrize("name", sorted(RESOURCES))

@@ -130,7 +130,7 @@ class Humanloop(FunctionCallingLLM):
     # httpx.AsyncClient's pooled connections belong to the loop that opened them, and
     # LlamaIndex's sync entry points often run each coroutine in a fresh loop (asyncio.run).
     _own_aclient: PerLoop[humanloop_core.AsyncHumanloop] | None = PrivateAttr(default=None)
-    _provider_api_keys: dict[str, str] | None = PrivateAttr(default=None)
+    _provider_api_keys: dict[str, SecretStr] | None = PrivateAttr(default=None)
     _cache: humanloop_core.PromptCache | None = PrivateAttr(default=None)
     _seen_model: tuple[float, str] | None = PrivateAttr(default=None)
     # (client, resolver) per flavour (False: sync, True: async), rebuilt if the client changes.
@@ -142,7 +142,7 @@ class Humanloop(FunctionCallingLLM):
         api_key: str | SecretStr | None = None,
         client: humanloop_core.Humanloop | None = None,
         async_client: humanloop_core.AsyncHumanloop | None = None,
-        provider_api_keys: dict[str, str] | None = None,
+        provider_api_keys: dict[str, str | SecretStr] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -150,7 +150,13 @@ class Humanloop(FunctionCallingLLM):
             # The API addresses every call to a prompt; a kernel alone is not enough.
             raise ValueError("Humanloop needs the prompt's `path` (or `id`) to call.")
         # Secrets, like the key: kept out of fields so no dump, repr or event shows them.
-        self._provider_api_keys = provider_api_keys
+        # SecretStr, as for the key: a dump of the private state shows "**********".
+        self._provider_api_keys = (
+            {name: SecretStr(key) if isinstance(key, str) else key
+             for name, key in provider_api_keys.items()}
+            if provider_api_keys is not None
+            else None
+        )
         self._api_key = SecretStr(api_key) if isinstance(api_key, str) else api_key
         self._client = client
         self._aclient = async_client
@@ -260,7 +266,10 @@ class Humanloop(FunctionCallingLLM):
     def _plan(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> Plan:
         """The call planned from the settings and ``kwargs``, its messages converted."""
         settings = {key: getattr(self, key) for key in SETTINGS}
-        settings["provider_api_keys"] = _private(self)["_provider_api_keys"]
+        keys = _private(self)["_provider_api_keys"]
+        settings["provider_api_keys"] = (
+            {name: key.get_secret_value() for name, key in keys.items()} if keys else None
+        )
         plan = plan_call(settings, kwargs)
         plan.call["messages"] = to_wire_messages(messages)
         return plan
