@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from .core._client import AsyncTransport, SyncTransport
     from .core._telemetry import TelemetryHook
+    from .resources.agents import AgentsResource, AsyncAgentsResource
     from .resources.datasets import AsyncDatasetsResource, DatasetsResource
     from .resources.directories import AsyncDirectoriesResource, DirectoriesResource
     from .resources.evaluations import AsyncEvaluationsResource, EvaluationsResource
@@ -263,6 +264,7 @@ class Humanloop(_BaseClient["SyncTransport"]):
     flows: _Resource[FlowsResource] = _Resource()
     directories: _Resource[DirectoriesResource] = _Resource()
     files: _Resource[FilesResource] = _Resource()
+    agents: _Resource[AgentsResource] = _Resource()
 
 
 class AsyncHumanloop(_BaseClient["AsyncTransport"]):
@@ -312,3 +314,4 @@ class AsyncHumanloop(_BaseClient["AsyncTransport"]):
     flows: _Resource[AsyncFlowsResource] = _Resource()
     directories: _Resource[AsyncDirectoriesResource] = _Resource()
     files: _Resource[AsyncFilesResource] = _Resource()
+    agents: _Resource[AsyncAgentsResource] = _Resource()

@@ -162,6 +162,11 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
         content = _body(op, options.get("additional_body_parameters"))
         if content is not None:
             headers["Content-Type"] = "application/json"
+        elif op.files is not None:
+            # Encoded once: every attempt sends the same bytes under the same boundary.
+            form = httpx.Request(op.method, url, data=dict(op.form or {}), files=dict(op.files))
+            content = form.read()
+            headers["Content-Type"] = form.headers["Content-Type"]
         if (
             op.method == "POST"
             and self._own_idempotency
@@ -241,6 +246,8 @@ class _BaseTransport(abc.ABC, Generic[ClientT]):
     def _parse(op: Operation[Any], response: httpx.Response) -> Any:
         if op.cast_to is None or response.status_code == 204:
             return None
+        if op.cast_to is str:  # a text body (a serialized .prompt file), not JSON
+            return response.text
         return parse_json(response, response.content, op.cast_to)
 
 

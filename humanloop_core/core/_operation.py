@@ -31,6 +31,8 @@ class Operation(Generic[T]):
         options: The caller's per-request options.
         stream_item: When set, the response is a server-sent-event stream whose
             ``data`` payloads are parsed into this type and yielded one by one.
+        files: Multipart file fields (name -> ``(filename, bytes)`` or bytes); with
+            ``form`` (text fields) they make a ``multipart/form-data`` body instead of JSON.
         item_failure: For a stream whose items can report a failure (a prompt call's
             chunk with ``error`` set): the failure's message, or ``None``. The stream
             raises ``PromptCallError`` on one instead of ending as if complete.
@@ -45,3 +47,5 @@ class Operation(Generic[T]):
     options: RequestOptions | None = None
     stream_item: type[T] | None = None
     item_failure: Callable[[Any], str | None] | None = None
+    files: Mapping[str, Any] | None = None
+    form: Mapping[str, str] | None = None

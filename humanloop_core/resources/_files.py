@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..core.request_options import RequestOptions
     from ..types import FileEnvironmentResponse
     from ..types._base import RequestModel
+    from ._params import Json
 
 F = TypeVar("F")  # the file's response model, e.g. PromptResponse
 V = TypeVar("V")  # its versions list, e.g. ListPrompts
@@ -111,10 +112,11 @@ def delete_op(kind: FileKind[Any, Any], id: str, *,
 
 
 def move_op(kind: FileKind[F, Any], id: str, *, path: str | None = None,
-            name: str | None = None,
+            name: str | None = None, directory_id: str | None = None,
             request_options: RequestOptions | None = None) -> Operation[F]:
-    """Move the file to ``path`` or rename it."""
-    fields = {k: v for k, v in (("path", path), ("name", name)) if v is not None}
+    """Move the file to ``path`` (or into ``directory_id``) or rename it."""
+    fields = {k: v for k, v in (("path", path), ("name", name), ("directory_id", directory_id))
+              if v is not None}
     json = body(f"{kind.prefix}.move", kind.update, fields)
     return op(kind, "move", "PATCH", _path(kind.prefix, id), kind.model, request_options,
               None, json)
@@ -122,13 +124,19 @@ def move_op(kind: FileKind[F, Any], id: str, *, path: str | None = None,
 
 def list_versions_op(kind: FileKind[Any, V], id: str, *, status: str | None = None,
                      evaluator_aggregates: bool | None = None,
+                     include_datapoints: bool | None = None,
                      request_options: RequestOptions | None = None) -> Operation[V]:
-    """Every version of the file."""
+    """Every version of the file (a dataset's with its datapoints if asked)."""
+    if include_datapoints is not None and kind.aggregates:
+        raise RequestValidationError(
+            f"{kind.prefix}.list_versions: include_datapoints is a parameter of datasets only; "
+            "nothing was sent", fields=["include_datapoints"])
     if not kind.aggregates and evaluator_aggregates is not None:
         raise RequestValidationError(
             f"{kind.prefix}.list_versions: evaluator_aggregates is not a parameter of this "
             "endpoint; nothing was sent", fields=["evaluator_aggregates"])
-    params = {"status": status, "evaluator_aggregates": evaluator_aggregates}
+    params = {"status": status, "evaluator_aggregates": evaluator_aggregates,
+              "include_datapoints": include_datapoints}
     return op(kind, "list_versions", "GET", path(kind.prefix, id, "versions"), kind.versions,
               request_options, {k: v for k, v in params.items() if v is not None})
 
@@ -177,6 +185,20 @@ def list_environments_op(kind: FileKind[Any, Any], id: str, *,
 
     return op(kind, "list_environments", "GET", path(kind.prefix, id, "environments"),
               builtins.list[FileEnvironmentResponse], request_options)
+
+
+def update_monitoring_op(kind: FileKind[F, Any], id: str, *,
+                         activate: builtins.list[Json] | None = None,
+                         deactivate: builtins.list[Json] | None = None,
+                         request_options: RequestOptions | None = None) -> Operation[F]:
+    """Activate and/or deactivate monitoring evaluators (by ``evaluator_version_id`` or
+    ``evaluator_id`` + ``environment_id``) on the file."""
+    from ..types import EvaluatorActivationDeactivationRequest
+
+    fields = {k: v for k, v in (("activate", activate), ("deactivate", deactivate)) if v is not None}
+    json = body(f"{kind.prefix}.update_monitoring", EvaluatorActivationDeactivationRequest, fields)
+    return op(kind, "update_monitoring", "POST", path(kind.prefix, id, "evaluators"), kind.model,
+              request_options, None, json)
 
 
 _path = path  # move_op's `path` argument shadows the helper

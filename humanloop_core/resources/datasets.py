@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 from ..core._operation import Operation
 from ..types import (
@@ -44,12 +44,13 @@ def _upsert(
     *, datapoints: Datapoints, version_id: str | None = None, environment: str | None = None,
     path: str | None = None, id: str | None = None, action: Action | None = None,
     attributes: Json | None = None, version_name: str | None = None, version_description: str | None = None,
-    commit_message: str | None = None,
+    commit_message: str | None = None, include_datapoints: bool | None = None,
     request_options: RequestOptions | None = None,
 ) -> Operation[DatasetResponse]:
     """Create the dataset or a new version: ``action`` sets, adds or removes datapoints
     relative to ``version_id``/``environment`` (default: the latest version)."""
-    return upsert_op(KIND, DatasetRequest, locals(), ("version_id", "environment"))
+    return upsert_op(KIND, DatasetRequest, locals(),
+                     ("version_id", "environment", "include_datapoints"))
 
 
 def _list_datapoints(
@@ -67,6 +68,22 @@ def _list_datapoints(
                  page, size)
 
 
+def _upload_csv(
+    id: str, *, file: bytes | tuple[str, bytes] | IO[bytes], version_id: str | None = None,
+    environment: str | None = None, version_name: str | None = None,
+    version_description: str | None = None, request_options: RequestOptions | None = None,
+) -> Operation[DatasetResponse]:
+    """Add the CSV's rows as datapoints in a new version (columns are inputs, except
+    ``messages`` and ``target`` as JSON)."""
+    form = {k: v for k, v in (("version_name", version_name),
+                              ("version_description", version_description)) if v is not None}
+    upload = file if isinstance(file, tuple) else ("datapoints.csv", file)
+    return Operation(name="datasets.upload_csv", method="POST",
+                     path=path("datasets", id, "datapoints", "csv"), cast_to=DatasetResponse,
+                     params={"version_id": version_id, "environment": environment},
+                     files={"file": upload}, form=form, options=request_options)
+
+
 class DatasetsResource(SyncFileResource[DatasetResponse, ListDatasets]):
     """``client.datasets``."""
 
@@ -76,6 +93,7 @@ class DatasetsResource(SyncFileResource[DatasetResponse, ListDatasets]):
     delete_dataset_version = SyncFileResource.delete_version
     get = sync_call(_get)  # the shared get, plus include_datapoints
     upsert = sync_call(_upsert)
+    upload_csv = sync_call(_upload_csv)
     list_datapoints = sync_pages(_list_datapoints)
 
 
@@ -88,4 +106,5 @@ class AsyncDatasetsResource(AsyncFileResource[DatasetResponse, ListDatasets]):
     delete_dataset_version = AsyncFileResource.delete_version
     get = async_call(_get)  # the shared get, plus include_datapoints
     upsert = async_call(_upsert)
+    upload_csv = async_call(_upload_csv)
     list_datapoints = async_pages(_list_datapoints)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from ..core._operation import Operation
 from ..types import (
     CreateEvaluationRequest,
+    EvaluateeRequest,
     EvaluationResponse,
     EvaluationRunResponse,
     EvaluationRunsResponse,
@@ -20,6 +21,8 @@ from ..types import (
     EvaluationsUpdateEvaluationRunRequest,
     PaginatedData_EvaluationResponse_,
     PaginatedDataEvaluationLogResponse,
+    UpdateEvaluationRequest,
+    UpdateEvaluationStatusRequest,
 )
 from ._base import AsyncResource, SyncResource, body, path, query, split
 from ._shells import Pages, async_call, async_pages, sync_call, sync_pages
@@ -158,6 +161,43 @@ def _remove_evaluator(id: str, evaluator_version_id: str, *, request_options: Re
 
 
 
+def _update_setup(
+    id: str, *, dataset: DatasetRef | None = None, evaluatees: EvaluateeRefs | None = None,
+    evaluators: EvaluatorRefs | None = None, name: str | None = None, file: FileRef | None = None,
+    request_options: RequestOptions | None = None,
+) -> Operation[EvaluationResponse]:
+    """Change the evaluation's dataset, evaluatees, evaluators, name or file."""
+    _, fields = split(locals(), ())
+    fields.pop("id")
+    return _op("update_setup", "PATCH", path("evaluations", id), EvaluationResponse,
+               request_options, json=body("evaluations.update_setup", UpdateEvaluationRequest, fields))
+
+
+def _update_status(
+    id: str, *, status: EvaluationStatus, request_options: RequestOptions | None = None,
+) -> Operation[EvaluationResponse]:
+    """Set the evaluation's status (e.g. ``completed`` once every log is in)."""
+    json = body("evaluations.update_status", UpdateEvaluationStatusRequest, {"status": status})
+    return _op("update_status", "PATCH", path("evaluations", id, "status"), EvaluationResponse,
+               request_options, json=json)
+
+
+def _pin_evaluatee(
+    id: str, *, version_id: str | None = None, path: str | None = None,
+    file_id: str | None = None, environment: str | None = None, batch_id: str | None = None,
+    orchestrated: bool | None = None, request_options: RequestOptions | None = None,
+) -> Operation[EvaluationResponse]:
+    """Pin one evaluatee: the baseline the others are compared with."""
+    _, fields = split(locals(), ())
+    fields.pop("id")
+    return _op("pin_evaluatee", "POST", _path("evaluations", id, "pin-evaluatee"),
+               EvaluationResponse, request_options,
+               json=body("evaluations.pin_evaluatee", EvaluateeRequest, fields))
+
+
+_path = path  # _pin_evaluatee's `path` argument shadows the helper
+
+
 class EvaluationsResource(SyncResource):
     """``client.evaluations``."""
 
@@ -175,6 +215,9 @@ class EvaluationsResource(SyncResource):
     add_logs_to_run = sync_call(_add_logs_to_run)
     add_evaluators = sync_call(_add_evaluators)
     remove_evaluator = sync_call(_remove_evaluator)
+    update_setup = sync_call(_update_setup)
+    update_status = sync_call(_update_status)
+    pin_evaluatee = sync_call(_pin_evaluatee)
 
     def run(self, *, file: Mapping[str, Any], dataset: Mapping[str, Any],
             evaluators: Sequence[Mapping[str, Any]] | None = None, name: str | None = None,
@@ -220,6 +263,9 @@ class AsyncEvaluationsResource(AsyncResource):
     add_logs_to_run = async_call(_add_logs_to_run)
     add_evaluators = async_call(_add_evaluators)
     remove_evaluator = async_call(_remove_evaluator)
+    update_setup = async_call(_update_setup)
+    update_status = async_call(_update_status)
+    pin_evaluatee = async_call(_pin_evaluatee)
 
     async def run(self, *, file: Mapping[str, Any], dataset: Mapping[str, Any],
                   evaluators: Sequence[Mapping[str, Any]] | None = None, name: str | None = None,

@@ -4,7 +4,7 @@ operations come from ``_files``; each method below is one builder, sent by both 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ..core._operation import Operation
 from ..types import (
@@ -16,12 +16,19 @@ from ..types import (
     PaginatedData_EvaluatorResponse_,
     UpdateEvaluatorRequest,
 )
-from ._files import AsyncFileResource, FileKind, SyncFileResource, log_op, upsert_op
-from ._shells import async_call, sync_call
+from ._files import (
+    AsyncFileResource,
+    FileKind,
+    SyncFileResource,
+    log_op,
+    update_monitoring_op,
+    upsert_op,
+)
+from ._shells import async_call, async_file, sync_call, sync_file
 
 if TYPE_CHECKING:
     from ..core.request_options import RequestOptions
-    from ._params import EvaluatorSpecArg, Json
+    from ._params import EvaluatorSpecArg, Json, Message
 
 KIND = FileKind("evaluators", EvaluatorResponse, PaginatedData_EvaluatorResponse_, ListEvaluators,
                 UpdateEvaluatorRequest)
@@ -31,6 +38,9 @@ Judgment = bool | str | list[str] | float
 def _log(
     *, parent_id: str, version_id: str | None = None, environment: str | None = None,
     path: str | None = None, id: str | None = None, judgment: Judgment | None = None,
+    marked_completed: bool | None = None, log_id: str | None = None,
+    log_status: Literal["complete", "incomplete"] | None = None,
+    output_message: Message | None = None,
     spec: EvaluatorSpecArg | None = None, start_time: datetime | None = None,
     end_time: datetime | None = None, output: str | None = None,
     created_at: datetime | None = None, error: str | None = None,
@@ -59,6 +69,7 @@ class EvaluatorsResource(SyncFileResource[EvaluatorResponse, ListEvaluators]):
     """``client.evaluators``."""
 
     _kind = KIND
+    update_monitoring = sync_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
     update_evaluator_version = SyncFileResource.update_version
     delete_evaluator_version = SyncFileResource.delete_version
@@ -70,6 +81,7 @@ class AsyncEvaluatorsResource(AsyncFileResource[EvaluatorResponse, ListEvaluator
     """``client.evaluators`` of ``AsyncHumanloop``."""
 
     _kind = KIND
+    update_monitoring = async_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
     update_evaluator_version = AsyncFileResource.update_version
     delete_evaluator_version = AsyncFileResource.delete_version

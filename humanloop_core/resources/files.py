@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..core._operation import Operation
 from ..types import (
+    AgentResponse,
     DatasetResponse,
     EvaluatorResponse,
     FlowResponse,
@@ -13,7 +14,7 @@ from ..types import (
     ToolResponse,
 )
 from ..types import (
-    PaginatedData_Union_PromptResponse__ToolResponse__DatasetResponse__EvaluatorResponse__FlowResponse__ as FilesPage,  # noqa: E501
+    PaginatedDataUnionPromptResponseToolResponseDatasetResponseEvaluatorResponseFlowResponseAgentResponse as FilesPage,  # noqa: E501
 )
 from ._base import AsyncResource, SyncResource, query
 from ._shells import Pages, async_call, async_pages, sync_call, sync_pages
@@ -21,14 +22,16 @@ from ._shells import Pages, async_call, async_pages, sync_call, sync_pages
 if TYPE_CHECKING:
     from ..core.request_options import RequestOptions
 
-File = PromptResponse | ToolResponse | DatasetResponse | EvaluatorResponse | FlowResponse
-FileTypeArg = Literal["prompt", "tool", "dataset", "evaluator", "flow"]
+File = (PromptResponse | ToolResponse | DatasetResponse | EvaluatorResponse | FlowResponse
+        | AgentResponse)
+FileTypeArg = Literal["prompt", "tool", "dataset", "evaluator", "flow", "agent"]
 
 
 def _list(
     *, page: int | None = None, size: int | None = None, name: str | None = None,
     type: FileTypeArg | list[FileTypeArg] | None = None, environment: str | None = None,
-    sort_by: str | None = None, order: str | None = None,
+    sort_by: str | None = None, order: str | None = None, path: str | None = None,
+    template: bool | None = None, include_raw_file_content: bool | None = None,
     request_options: RequestOptions | None = None,
 ) -> Pages[File]:
     """Files of every type, page by page as you iterate."""

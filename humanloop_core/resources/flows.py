@@ -19,12 +19,19 @@ from ..types import (
     UpdateTraceRequest,
 )
 from ._base import body, path, split
-from ._files import AsyncFileResource, FileKind, SyncFileResource, log_op, upsert_op
-from ._shells import async_call, sync_call
+from ._files import (
+    AsyncFileResource,
+    FileKind,
+    SyncFileResource,
+    log_op,
+    update_monitoring_op,
+    upsert_op,
+)
+from ._shells import async_call, async_file, sync_call, sync_file
 
 if TYPE_CHECKING:
     from ..core.request_options import RequestOptions
-    from ._params import FlowKernelArg, Json
+    from ._params import FlowKernelArg, Json, Message, Messages
 
 KIND = FileKind("flows", FlowResponse, PaginatedData_FlowResponse_, ListFlows, UpdateFlowRequest)
 TraceStatus = Literal["complete", "incomplete"]
@@ -34,6 +41,8 @@ def _log(
     *, version_id: str | None = None, environment: str | None = None,
     evaluation_id: str | None = None, path: str | None = None, id: str | None = None,
     flow: FlowKernelArg | None = None, trace_status: TraceStatus | None = None,
+    log_status: TraceStatus | None = None, run_id: str | None = None,
+    messages: Messages | None = None, output_message: Message | None = None,
     log_id: str | None = None, start_time: datetime | None = None,
     end_time: datetime | None = None, output: str | None = None,
     created_at: datetime | None = None, error: str | None = None,
@@ -50,12 +59,14 @@ def _log(
 
 
 def _update_log(
-    log_id: str, *, trace_status: TraceStatus, inputs: Json | None = None,
+    log_id: str, *, trace_status: TraceStatus | None = None,
+    log_status: TraceStatus | None = None, messages: Messages | None = None,
+    output_message: Message | None = None, inputs: Json | None = None,
     output: str | None = None, error: str | None = None,
     request_options: RequestOptions | None = None,
 ) -> Operation[FlowLogResponse]:
-    """Update trace ``log_id`` (``PATCH /flows/logs/{log_id}``); ``trace_status="complete"``
-    closes it."""
+    """Update trace ``log_id`` (``PATCH /flows/logs/{log_id}``); ``log_status="complete"``
+    (or the older ``trace_status``) closes it."""
     _, fields = split(locals(), ())
     return Operation(name="flows.update_log", method="PATCH",
                      path=path("flows", "logs", fields.pop("log_id")), cast_to=FlowLogResponse,
@@ -76,6 +87,7 @@ class FlowsResource(SyncFileResource[FlowResponse, ListFlows]):
     """``client.flows``."""
 
     _kind = KIND
+    update_monitoring = sync_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
     update_flow_version = SyncFileResource.update_version
     delete_flow_version = SyncFileResource.delete_version
@@ -88,6 +100,7 @@ class AsyncFlowsResource(AsyncFileResource[FlowResponse, ListFlows]):
     """``client.flows`` of ``AsyncHumanloop``."""
 
     _kind = KIND
+    update_monitoring = async_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
     update_flow_version = AsyncFileResource.update_version
     delete_flow_version = AsyncFileResource.delete_version

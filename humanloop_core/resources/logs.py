@@ -24,6 +24,8 @@ def _list(
     search: str | None = None, metadata_search: str | None = None,
     start_date: datetime | None = None, end_date: datetime | None = None,
     include_parent: bool | None = None, in_trace_filter: list[bool] | None = None,
+    id: list[str] | None = None, sample: int | None = None,
+    include_trace_children: bool | None = None,
     request_options: RequestOptions | None = None,
 ) -> Pages[LogResponse]:
     """The logs of file ``file_id``, newest first, page by page as you iterate."""

@@ -15,9 +15,11 @@ from ..types import (
     ListPrompts,
     LogResponse,
     PaginatedData_PromptResponse_,
+    PopulateTemplateResponse,
     PromptCallRequest,
     PromptCallResponse,
     PromptCallStreamResponse,
+    PromptKernelRequest,
     PromptLogRequest,
     PromptLogUpdateRequest,
     PromptRequest,
@@ -25,8 +27,23 @@ from ..types import (
     UpdatePromptRequest,
 )
 from ._base import body, path, rename, split
-from ._files import AsyncFileResource, FileKind, SyncFileResource, log_op, upsert_op
-from ._shells import async_call, async_stream, listed_keywords, sync_call, sync_stream
+from ._files import (
+    AsyncFileResource,
+    FileKind,
+    SyncFileResource,
+    log_op,
+    update_monitoring_op,
+    upsert_op,
+)
+from ._shells import (
+    async_call,
+    async_file,
+    async_stream,
+    listed_keywords,
+    sync_call,
+    sync_file,
+    sync_stream,
+)
 
 if TYPE_CHECKING:
     from ..core._streaming import AsyncStream, Stream
@@ -132,6 +149,8 @@ def _log(
     source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
     batch_id: str | None = None, user: str | None = None,
     prompt_log_request_environment: str | None = None, save: bool | None = None,
+    log_id: str | None = None, log_status: LogStatus | None = None,
+    reasoning_tokens: int | None = None, run_id: str | None = None,
     request_options: RequestOptions | None = None,
 ) -> Operation[CreatePromptLogResponse]:
     """Log a call made outside Humanloop against the prompt (created if new)."""
@@ -140,6 +159,7 @@ def _log(
 
 def _update_log(
     id: str, log_id: str, *, output_message: Message | None = None,
+    log_status: LogStatus | None = None, reasoning_tokens: int | None = None,
     prompt_tokens: int | None = None, output_tokens: int | None = None,
     prompt_cost: float | None = None, output_cost: float | None = None,
     finish_reason: str | None = None, messages: Messages | None = None,
@@ -170,22 +190,57 @@ def _upsert(
     response_format: ResponseFormatArg | None = None,
     tools: list[ToolFunctionArg] | None = None, linked_tools: list[str] | None = None,
     attributes: Json | None = None, version_name: str | None = None, version_description: str | None = None,
-    commit_message: str | None = None,
+    commit_message: str | None = None, template_language: Literal["default", "jinja"] | None = None,
+    reasoning_effort: Literal["high", "medium", "low"] | int | None = None,
+    description: str | None = None, tags: list[str] | None = None, readme: str | None = None,
     request_options: RequestOptions | None = None,
 ) -> Operation[PromptResponse]:
     """Create the prompt, or a new version of it when the kernel differs."""
     return upsert_op(KIND, PromptRequest, locals())
 
 
+def _populate(
+    id: str, *, request: Json, version_id: str | None = None, environment: str | None = None,
+    request_options: RequestOptions | None = None,
+) -> Operation[PopulateTemplateResponse]:
+    """The prompt with its template rendered from ``request`` (the inputs), as a call would."""
+    return Operation(name="prompts.populate", method="POST", path=path("prompts", id, "populate"),
+                     cast_to=PopulateTemplateResponse, json=dict(request),
+                     params={"version_id": version_id, "environment": environment},
+                     options=request_options)
+
+
+def _serialize(
+    id: str, *, version_id: str | None = None, environment: str | None = None,
+    request_options: RequestOptions | None = None,
+) -> Operation[str]:
+    """The version as the text of a ``.prompt`` file."""
+    return Operation(name="prompts.serialize", method="GET", path=path("prompts", id, "serialize"),
+                     cast_to=str, params={"version_id": version_id, "environment": environment},
+                     options=request_options)
+
+
+def _deserialize(
+    *, prompt: str, request_options: RequestOptions | None = None,
+) -> Operation[PromptKernelRequest]:
+    """The kernel the text of a ``.prompt`` file describes."""
+    return Operation(name="prompts.deserialize", method="POST", path="/prompts/deserialize",
+                     cast_to=PromptKernelRequest, json={"prompt": prompt}, options=request_options)
+
+
 class PromptsResource(SyncFileResource[PromptResponse, ListPrompts]):
     """``client.prompts``."""
 
     _kind = KIND
+    update_monitoring = sync_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
     patch_prompt_version = SyncFileResource.update_version
     delete_prompt_version = SyncFileResource.delete_version
     call_stream = sync_stream(_call_stream)
     log = sync_call(_log)
+    populate = sync_call(_populate)
+    serialize = sync_call(_serialize)
+    deserialize = sync_call(_deserialize)
     update_log = sync_call(_update_log)
     upsert = sync_call(_upsert)
 
@@ -217,11 +272,15 @@ class AsyncPromptsResource(AsyncFileResource[PromptResponse, ListPrompts]):
     """``client.prompts`` of ``AsyncHumanloop``."""
 
     _kind = KIND
+    update_monitoring = async_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
     patch_prompt_version = AsyncFileResource.update_version
     delete_prompt_version = AsyncFileResource.delete_version
     call_stream = async_stream(_call_stream)
     log = async_call(_log)
+    populate = async_call(_populate)
+    serialize = async_call(_serialize)
+    deserialize = async_call(_deserialize)
     update_log = async_call(_update_log)
     upsert = async_call(_upsert)
 

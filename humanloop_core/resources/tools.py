@@ -3,24 +3,35 @@ from ``_files``; each method below is one builder, sent by both clients (see ``_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from ..core._operation import Operation
 from ..types import (
     CreateToolLogResponse,
+    FileEnvironmentVariableRequest,
     ListTools,
     PaginatedData_ToolResponse_,
     ToolCallResponse,
     ToolLogRequest,
+    ToolLogResponse,
+    ToolLogUpdateRequest,
     ToolRequest,
     ToolResponse,
     ToolsCallRequest,
     UpdateToolRequest,
 )
-from ._base import body, split
-from ._files import AsyncFileResource, FileKind, SyncFileResource, log_op, upsert_op
-from ._shells import async_call, sync_call
+from ._base import body, path, split
+from ._files import (
+    AsyncFileResource,
+    FileKind,
+    SyncFileResource,
+    log_op,
+    update_monitoring_op,
+    upsert_op,
+)
+from ._shells import async_call, async_file, sync_call, sync_file
 
 if TYPE_CHECKING:
     from ..core.request_options import RequestOptions
@@ -41,6 +52,7 @@ def _log(
     source_datapoint_id: str | None = None, trace_parent_id: str | None = None,
     batch_id: str | None = None, user: str | None = None,
     tool_log_request_environment: str | None = None, save: bool | None = None,
+    log_id: str | None = None, log_status: Literal["complete", "incomplete"] | None = None,
     request_options: RequestOptions | None = None,
 ) -> Operation[CreateToolLogResponse]:
     """Log one execution of the tool (created if new)."""
@@ -79,15 +91,67 @@ def _upsert(
     return upsert_op(KIND, ToolRequest, locals())
 
 
+def _update(
+    id: str, log_id: str, *, output: str | None = None, created_at: datetime | None = None,
+    error: str | None = None, provider_latency: float | None = None, stdout: str | None = None,
+    provider_request: Json | None = None, provider_response: Json | None = None,
+    inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
+    start_time: datetime | None = None, end_time: datetime | None = None,
+    log_status: Literal["complete", "incomplete"] | None = None,
+    request_options: RequestOptions | None = None,
+) -> Operation[ToolLogResponse]:
+    """Update fields of log ``log_id`` of tool ``id``."""
+    _, fields = split(locals(), ())
+    url = path("tools", fields.pop("id"), "log", fields.pop("log_id"))
+    return Operation(name="tools.update_log", method="PATCH", path=url, cast_to=ToolLogResponse,
+                     json=body("tools.update_log", ToolLogUpdateRequest, fields),
+                     options=request_options)
+
+
+def _get_environment_variables(
+    id: str, *, request_options: RequestOptions | None = None,
+) -> Operation[list[FileEnvironmentVariableRequest]]:
+    """The tool's environment variables (name and value)."""
+    return Operation(name="tools.get_environment_variables", method="GET",
+                     path=path("tools", id, "environment-variables"),
+                     cast_to=list[FileEnvironmentVariableRequest], options=request_options)
+
+
+def _add_environment_variable(
+    id: str, *, request: Sequence[FileEnvironmentVariableRequest | Json],
+    request_options: RequestOptions | None = None,
+) -> Operation[list[FileEnvironmentVariableRequest]]:
+    """Add (or overwrite) environment variables; returns them all."""
+    values = [FileEnvironmentVariableRequest.model_validate(v).to_wire() for v in request]
+    return Operation(name="tools.add_environment_variable", method="POST",
+                     path=path("tools", id, "environment-variables"), json=values,
+                     cast_to=list[FileEnvironmentVariableRequest], options=request_options)
+
+
+def _delete_environment_variable(
+    id: str, name: str, *, request_options: RequestOptions | None = None,
+) -> Operation[list[FileEnvironmentVariableRequest]]:
+    """Remove one environment variable; returns those left."""
+    return Operation(name="tools.delete_environment_variable", method="DELETE",
+                     path=path("tools", id, "environment-variables", name),
+                     cast_to=list[FileEnvironmentVariableRequest], options=request_options)
+
+
 class ToolsResource(SyncFileResource[ToolResponse, ListTools]):
     """``client.tools``."""
 
     _kind = KIND
+    update_monitoring = sync_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
     update_tool_version = SyncFileResource.update_version
     delete_tool_version = SyncFileResource.delete_version
     call = sync_call(_call)
     log = sync_call(_log)
+    update = sync_call(_update)
+    update_log = update  # this client's name for it
+    get_environment_variables = sync_call(_get_environment_variables)
+    add_environment_variable = sync_call(_add_environment_variable)
+    delete_environment_variable = sync_call(_delete_environment_variable)
     upsert = sync_call(_upsert)
 
 
@@ -95,9 +159,15 @@ class AsyncToolsResource(AsyncFileResource[ToolResponse, ListTools]):
     """``client.tools`` of ``AsyncHumanloop``."""
 
     _kind = KIND
+    update_monitoring = async_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
     update_tool_version = AsyncFileResource.update_version
     delete_tool_version = AsyncFileResource.delete_version
     call = async_call(_call)
     log = async_call(_log)
+    update = async_call(_update)
+    update_log = update  # this client's name for it
+    get_environment_variables = async_call(_get_environment_variables)
+    add_environment_variable = async_call(_add_environment_variable)
+    delete_environment_variable = async_call(_delete_environment_variable)
     upsert = async_call(_upsert)

@@ -27,6 +27,8 @@ RESOURCES = {
     "flows": "log update_log list get upsert delete",
     "directories": "list create get update delete",
     "files": "list",
+    "agents": "call call_stream continue_call continue_call_stream log update_log get list "
+              "upsert delete move list_versions serialize deserialize",
 }
 
 
