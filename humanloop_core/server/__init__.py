@@ -21,6 +21,9 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from .app import create_app
 from .local import LocalServer, generate_api_key
 from .providers import ProviderRegistry
-from .store import SqliteStore, Store
+from .store import SqliteStore, Store, open_store
 
-__all__ = ["LocalServer", "ProviderRegistry", "SqliteStore", "Store", "create_app", "generate_api_key"]
+# PostgresStore is reached through open_store("postgresql://...") or .store.postgres, so
+# importing the server does not import psycopg.
+__all__ = ["LocalServer", "ProviderRegistry", "SqliteStore", "Store", "create_app", "generate_api_key",
+           "open_store"]

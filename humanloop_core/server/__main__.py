@@ -142,16 +142,9 @@ def worker_app() -> Any:
 
 def describe_db(db: str) -> str:
     """``db`` for a log line: a PostgreSQL URL without its password."""
-    from .store import is_postgres_url
+    from .store import describe
 
-    if not is_postgres_url(db):
-        return db
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(db)
-    user = f"{parts.username}@" if parts.username else ""
-    host = f"{parts.hostname}:{parts.port}" if parts.port else (parts.hostname or "")
-    return f"{parts.scheme}://{user}{host}{parts.path}"
+    return describe(db)
 
 
 if __name__ == "__main__":

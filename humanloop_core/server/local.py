@@ -15,7 +15,7 @@ from .app import API_PREFIX, create_app
 from .limits import Limits
 from .providers import ProviderRegistry
 from .sandbox import Sandbox
-from .store import Store, open_store
+from .store import Store, describe, open_store
 
 
 def generate_api_key() -> str:
@@ -81,7 +81,7 @@ class LocalServer:
 
     def __repr__(self) -> str:  # never the key
         state = "running" if self._thread and self._thread.is_alive() else "stopped"
-        return f"LocalServer(base_url={self.base_url!r}, db={self._db!r}, {state})"
+        return f"LocalServer(base_url={self.base_url!r}, db={describe(self._db)!r}, {state})"
 
     def start(self) -> LocalServer:
         if self._thread is not None:

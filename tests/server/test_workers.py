@@ -37,3 +37,6 @@ def test_a_postgres_url_is_shown_without_its_password() -> None:
     shown = describe_db("postgresql://app:s3cret-pw@db.internal:5432/humanloop")
     assert shown == "postgresql://app@db.internal:5432/humanloop" and "s3cret" not in shown
     assert describe_db("/var/lib/humanloop.sqlite") == "/var/lib/humanloop.sqlite"
+    from humanloop_core.server import LocalServer
+
+    assert "s3cret" not in repr(LocalServer(db="postgresql://app:s3cret-pw@db.internal/humanloop"))

@@ -27,6 +27,18 @@ def is_postgres_url(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
 
 
+def describe(db: str) -> str:
+    """``db`` for a log line or a repr: a PostgreSQL URL without its password."""
+    if not is_postgres_url(db):
+        return db
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(db)
+    user = f"{parts.username}@" if parts.username else ""
+    host = f"{parts.hostname}:{parts.port}" if parts.port else (parts.hostname or "")
+    return f"{parts.scheme}://{user}{host}{parts.path}"
+
+
 def open_store(db: str) -> Store:
     """The store for ``db``: a ``postgresql://`` URL, a SQLite file path, or ``":memory:"``."""
     if is_postgres_url(db):
@@ -47,6 +59,7 @@ __all__ = [
     "SqliteStore",
     "Store",
     "Transaction",
+    "describe",
     "is_postgres_url",
     "new_id",
     "now",

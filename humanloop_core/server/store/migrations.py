@@ -13,8 +13,12 @@ To change the schema, append ONE entry to :data:`MIGRATIONS` with the next numbe
               " ALTER TABLE versions ADD COLUMN version_description TEXT;"),
 
 ``sql`` runs on both SQLite and PostgreSQL; give ``postgres=`` only where the dialects
-differ (types such as ``BLOB``/``BYTEA``, ``AUTOINCREMENT``/``IDENTITY``). Never edit an entry
-that has shipped: databases out there already ran it. ``tests/server/test_migrations.py``
+differ (types such as ``BLOB``/``BYTEA``, ``AUTOINCREMENT``/``IDENTITY``, triggers). Never edit
+an entry that has shipped: databases out there already ran it. Two branches that both took
+number ``n`` meet as a rebase conflict on this list: keep both entries and renumber yours
+(``check_order`` refuses gaps and repeats at import). SQLite skips an ``ADD COLUMN`` whose
+column exists already, so a development database that got a column before its migration was
+numbered still opens. ``tests/server/test_migrations.py``
 checks that a first-release SQLite file opens and reaches :data:`LATEST`.
 """
 
