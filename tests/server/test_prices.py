@@ -80,3 +80,26 @@ def test_readme_provider_table_is_generated_from_the_capabilities() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("<!-- providers:start -->\n", 1)[1].split("\n<!-- providers:end -->", 1)[0]
     assert section == markdown()
+
+
+@pytest.mark.parametrize("token", [None, "session-token"])
+def test_sigv4_matches_botocores_signer(token: str | None) -> None:
+    from datetime import datetime, timezone
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from humanloop_core.server.providers import _sigv4
+
+    url = "https://bedrock-runtime.eu-west-1.amazonaws.com/model/us.anthropic.claude-3-haiku-20240307-v1%3A0/converse"
+    now = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    ours = _sigv4.sign("POST", url, b'{"messages":[]}', region="eu-west-1", service="bedrock",
+                       access_key="AKIDEXAMPLE", secret_key="wJalrXUtnFEMI/K7MDENG", token=token, now=now)
+    theirs = AWSRequest(method="POST", url=url, data=b'{"messages":[]}',
+                        headers={k: v for k, v in ours.items() if k not in ("authorization", "host")})
+    theirs.context["timestamp"] = ours["x-amz-date"]
+    auth = SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", token), "bedrock", "eu-west-1")
+    expected = auth.signature(auth.string_to_sign(theirs, auth.canonical_request(theirs)), theirs)
+    assert ours["authorization"].endswith(f"Signature={expected}")
+    assert ours["x-amz-date"] == "20250304T050607Z" and ("x-amz-security-token" in ours) == bool(token)

@@ -15,11 +15,13 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from . import _sigv4 as sigv4
 from ._convert import arguments, data_url, image_url, parts_of, text_of
 from ._eventstream import EventStreamDecoder, EventStreamError
 from ._http import HttpProvider, server_status
@@ -162,18 +164,15 @@ class _Signer:
         return self._credentials is not None and not (refresh_needed and refresh_needed())
 
     def sign(self, method: str, url: str, body: bytes, region: str) -> dict[str, str]:
-        from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
-        from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
-
         if self._credentials is None:
             self._credentials = self._session.get_credentials()
         if self._credentials is None:
             raise ProviderError("no AWS credentials for bedrock: configure the AWS credential chain "
                                 "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, a role) or set "
                                 "AWS_BEARER_TOKEN_BEDROCK", 400)
-        signed = AWSRequest(method=method, url=url, data=body, headers={"content-type": "application/json"})
-        SigV4Auth(self._credentials.get_frozen_credentials(), "bedrock", region).add_auth(signed)
-        return dict(signed.headers.items())
+        frozen = self._credentials.get_frozen_credentials()
+        return sigv4.sign(method, url, body, region=region, service="bedrock", access_key=frozen.access_key,
+                          secret_key=frozen.secret_key, token=frozen.token, now=datetime.now(timezone.utc))
 
 
 class BedrockProvider(HttpProvider):
