@@ -3,7 +3,7 @@
 Auth, as AWS's own tools resolve it: a Bedrock API key (``provider_api_keys.bedrock`` in
 the call, else ``AWS_BEARER_TOKEN_BEDROCK``) sent as a bearer token; otherwise the
 standard credential chain (environment, shared files and profiles, SSO, container and
-instance roles) through botocore, which then signs each request with SigV4. botocore is
+instance roles) resolved by botocore, then each request signed with SigV4 (``_sigv4``). botocore is
 needed only for that second path (extra ``bedrock``). Region: ``AWS_REGION`` /
 ``AWS_DEFAULT_REGION`` / the profile's; endpoint: ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` or
 ``AWS_ENDPOINT_URL``, else the region's. Streams are AWS event-stream frames.
@@ -141,7 +141,7 @@ def _call_delta(call: dict[str, str], piece: str) -> dict[str, Any]:
 
 
 class _Signer:
-    """The botocore credential chain and SigV4, loaded on first use. Resolving and
+    """The botocore credential chain, loaded on first use, and SigV4 signing. Resolving and
     refreshing credentials may read files or call a metadata service, so it runs in a
     worker thread, never on the event loop."""
 
