@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from typing_extensions import Unpack
 
 from ..core._operation import Operation
 from ..types import (
@@ -50,6 +52,9 @@ AgentTool = Mapping[str, Any]  # {"type": "file", "link": {...}} or {"type": "in
 
 
 def _call_op(args: Mapping[str, Any], stream: bool) -> Operation[Any]:
+    unknown = sorted(set(args) - set(CallArgs.__annotations__))
+    if unknown:  # what Python says of a misspelt keyword, as **kwargs cannot
+        raise TypeError(f"agents.call() got an unexpected keyword argument {unknown[0]!r}")
     params, fields = split(args, ("version_id", "environment"))
     for name in ("agents_call_request_environment", "agents_call_stream_request_environment"):
         rename(fields, name, "environment")
@@ -62,40 +67,45 @@ def _call_op(args: Mapping[str, Any], stream: bool) -> Operation[Any]:
                      stream_item=AgentCallStreamResponse if stream else None)
 
 
-def _call(
-    *, version_id: str | None = None, environment: str | None = None, path: str | None = None,
-    id: str | None = None, messages: Messages | None = None,
-    tool_choice: ToolChoiceArg | None = None, agent: AgentArg | None = None,
-    inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-    start_time: datetime | None = None, end_time: datetime | None = None,
-    log_status: LogStatus | None = None, source_datapoint_id: str | None = None,
-    trace_parent_id: str | None = None, user: str | None = None,
-    agents_call_request_environment: str | None = None, save: bool | None = None,
-    log_id: str | None = None, provider_api_keys: ProviderApiKeysArg | None = None,
-    return_inputs: bool | None = None, include_trace_children: bool | None = None,
-    request_options: RequestOptions | None = None,
-) -> Operation[AgentCallResponse]:
+class CallArgs(TypedDict, total=False):
+    """The keyword arguments of ``agents.call`` and ``agents.call_stream``, written once."""
+
+    version_id: str | None
+    environment: str | None
+    path: str | None
+    id: str | None
+    messages: Messages | None
+    tool_choice: ToolChoiceArg | None
+    agent: AgentArg | None
+    inputs: Json | None
+    source: str | None
+    metadata: Json | None
+    start_time: datetime | None
+    end_time: datetime | None
+    log_status: LogStatus | None
+    source_datapoint_id: str | None
+    trace_parent_id: str | None
+    user: str | None
+    agents_call_request_environment: str | None
+    agents_call_stream_request_environment: str | None
+    save: bool | None
+    log_id: str | None
+    provider_api_keys: ProviderApiKeysArg | None
+    return_inputs: bool | None
+    include_trace_children: bool | None
+    request_options: RequestOptions | None
+
+
+def _call(**kwargs: Unpack[CallArgs]) -> Operation[AgentCallResponse]:
     """Run the agent to its next stop: an answer, a stop tool, ``max_iterations``, or tool
     calls only you can run (``log_status == "incomplete"``: answer them with
     :meth:`continue_call`)."""
-    return _call_op(locals(), stream=False)
+    return _call_op(kwargs, stream=False)
 
 
-def _call_stream(
-    *, version_id: str | None = None, environment: str | None = None, path: str | None = None,
-    id: str | None = None, messages: Messages | None = None,
-    tool_choice: ToolChoiceArg | None = None, agent: AgentArg | None = None,
-    inputs: Json | None = None, source: str | None = None, metadata: Json | None = None,
-    start_time: datetime | None = None, end_time: datetime | None = None,
-    log_status: LogStatus | None = None, source_datapoint_id: str | None = None,
-    trace_parent_id: str | None = None, user: str | None = None,
-    agents_call_stream_request_environment: str | None = None, save: bool | None = None,
-    log_id: str | None = None, provider_api_keys: ProviderApiKeysArg | None = None,
-    return_inputs: bool | None = None, include_trace_children: bool | None = None,
-    request_options: RequestOptions | None = None,
-) -> Operation[AgentCallStreamResponse]:
+def _call_stream(**kwargs: Unpack[CallArgs]) -> Operation[AgentCallStreamResponse]:
     """:meth:`call` as a stream of events (turn start, tool runs, turn end or suspend)."""
-    return _call_op(locals(), stream=True)
+    return _call_op(kwargs, stream=True)
 
 
 def _continue_op(args: Mapping[str, Any], stream: bool) -> Operation[Any]:
