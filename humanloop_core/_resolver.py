@@ -10,7 +10,8 @@ rules below hold everywhere:
   environment that does not exist raises ``NotFoundError``.
 * **Cache**: each resolver keeps what it resolved (``None`` included) per target for
   ``cache_seconds`` (default 60; 0 disables), the same for sync and async, so a new
-  deployment reaches a long-lived adapter within that time.
+  deployment reaches a long-lived adapter within that time. Concurrent misses of one
+  target (threads, or tasks of one event loop) share a single request.
 * **Merge**: a call that changes nothing sends only the address and the server runs the
   stored version exactly, stored tools included. A call with overrides sends a kernel:
   the stored version's, with each override replacing its field (``other``, the dict of
@@ -23,7 +24,9 @@ rules below hold everywhere:
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -139,6 +142,11 @@ class PromptCache:
         self.seconds = seconds
         self._clock = clock
         self._entries: dict[PromptTarget, tuple[float, Any]] = {}
+        # Concurrent misses wait for the one lookup in flight: threads on a lock per
+        # target, tasks on a future of their own event loop.
+        self._guard = threading.Lock()
+        self._locks: dict[PromptTarget, threading.Lock] = {}
+        self.inflight: dict[PromptTarget, tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]] = {}
 
     def get(self, target: PromptTarget) -> tuple[bool, PromptResponse | None]:
         """(hit, prompt): a hit when resolved less than ``seconds`` ago."""
@@ -154,6 +162,11 @@ class PromptCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+    def lock(self, target: PromptTarget) -> threading.Lock:
+        """The lock a thread holds while it looks ``target`` up."""
+        with self._guard:
+            return self._locks.setdefault(target, threading.Lock())
 
 
 def _checked(target: PromptTarget, found: Any) -> PromptResponse:
@@ -217,13 +230,17 @@ class PromptResolver(_Base):
         hit, prompt = self.cache.get(target)
         if hit:
             return prompt
-        try:
-            found = _lookup(self.client, target)
-        except NotFoundError:
-            if not _absent(target):
-                raise
-            return self.cache.put(target, None)
-        return self.cache.put(target, _checked(target, found))
+        with self.cache.lock(target):
+            hit, prompt = self.cache.get(target)  # another thread may have just looked it up
+            if hit:
+                return prompt
+            try:
+                found = _lookup(self.client, target)
+            except NotFoundError:
+                if not _absent(target):
+                    raise
+                return self.cache.put(target, None)
+            return self.cache.put(target, _checked(target, found))
 
     def call_arguments(self, target: PromptTarget, overrides: Mapping[str, Any] | None = None,
                        tools: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
@@ -243,11 +260,39 @@ class AsyncPromptResolver(_Base):
 
     async def resolve(self, target: PromptTarget) -> PromptResponse | None:
         """The stored version ``target`` names, or ``None`` if the prompt does not exist."""
-        from .core.errors import NotFoundError
-
         hit, prompt = self.cache.get(target)
         if hit:
             return prompt
+        loop = asyncio.get_running_loop()
+        pending = self.cache.inflight.get(target)
+        if pending is not None and pending[0] is loop:
+            try:
+                return await asyncio.shield(pending[1])
+            except asyncio.CancelledError:
+                if not pending[1].cancelled():
+                    raise  # this task itself was cancelled
+                # The task doing the lookup was cancelled, not this one: look up anew.
+        future: asyncio.Future[Any] = loop.create_future()
+        self.cache.inflight[target] = (loop, future)
+        try:
+            result = await self._fetch(target)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # retrieved: no warning when nobody else was waiting
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            if self.cache.inflight.get(target, (None, None))[1] is future:
+                del self.cache.inflight[target]
+
+    async def _fetch(self, target: PromptTarget) -> PromptResponse | None:
+        from .core.errors import NotFoundError
+
         try:
             found = await _lookup(self.client, target)
         except NotFoundError:

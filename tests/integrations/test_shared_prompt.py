@@ -220,3 +220,18 @@ def test_resolver_makes_one_request_per_cache_miss(
     assert resolver.resolve(PromptTarget(path=unique_path + "-missing")) is None
     assert resolver.resolve(PromptTarget(path=unique_path + "-missing")) is None
     assert len(wire.lookups()) == 4  # "no such prompt" is cached too
+
+
+async def test_concurrent_misses_share_one_lookup(
+        clients: tuple[Humanloop, AsyncHumanloop], unique_path: str, wire: Wire) -> None:
+    import asyncio
+
+    client, aclient = clients
+    _stored(client, unique_path)
+    chat = ChatHumanloop(path=unique_path, client=client, async_client=aclient)
+    bound = chat.bind_tools([get_weather])
+    answers = await asyncio.gather(*(bound.ainvoke(f"weather {n}") for n in range(10)))
+    assert len(answers) == 10 and len(wire.lookups()) == 1  # tasks of one loop
+    other = ChatHumanloop(path=unique_path, client=client, async_client=aclient, temperature=0.5)
+    assert len(other.batch([f"hi {n}" for n in range(8)], config={"max_concurrency": 8})) == 8
+    assert len(wire.lookups()) == 2  # threads of a batch: one more lookup, for the new instance
