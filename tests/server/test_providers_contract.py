@@ -340,6 +340,22 @@ def test_an_error_inside_a_stream_ends_it_with_the_providers_message_and_keeps_t
     assert stored["output"] == "one two " and message in stored["error"]
 
 
+def test_reasoning_effort_in_each_providers_terms(http: httpx.Client, fakes: dict[str, Fake]) -> None:
+    assert call(http, "openai", kernel={"reasoning_effort": "low"}).status_code == 200
+    assert fakes["openai"].requests[-1].json()["reasoning_effort"] == "low"
+    assert call(http, "anthropic", kernel={"reasoning_effort": 2048}).status_code == 200
+    sent = fakes["anthropic"].requests[-1].json()
+    assert sent["thinking"] == {"type": "enabled", "budget_tokens": 2048} and sent["max_tokens"] > 2048
+    assert call(http, "google", kernel={"reasoning_effort": 512}).status_code == 200
+    assert fakes["google"].requests[-1].json()["generationConfig"]["thinkingConfig"] == {"thinkingBudget": 512}
+    assert call(http, "cohere", kernel={"reasoning_effort": 1000}).status_code == 200
+    assert fakes["cohere"].requests[-1].json()["thinking"] == {"type": "enabled", "token_budget": 1000}
+    refused = call(http, "cohere", kernel={"reasoning_effort": "high"})
+    assert refused.status_code == 400 and "token budget" in refused.json()["detail"]
+    refused = call(http, "bedrock", kernel={"reasoning_effort": "high"})
+    assert refused.status_code == 400 and "reasoning_effort" in refused.json()["detail"]
+
+
 def test_complete_endpoint_goes_to_openai_completions_with_suffix(http: httpx.Client, fakes: dict[str, Fake]) -> None:
     fake = fakes["openai"]
     fake.script = [Reply(text="a fine day."), Reply(text="a fine day.")]

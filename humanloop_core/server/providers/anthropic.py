@@ -86,8 +86,18 @@ def build_payload(request: ProviderRequest, stream: bool) -> dict[str, Any]:
         if choice:
             payload["tool_choice"] = choice
     schema = schema_of(request.response_format)
+    output_config: dict[str, Any] = {}
     if schema is not None:
-        payload["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+        output_config["format"] = {"type": "json_schema", "schema": schema}
+    effort = request.reasoning_effort
+    if isinstance(effort, str):
+        output_config["effort"] = effort
+    elif isinstance(effort, int):
+        payload["thinking"] = {"type": "enabled", "budget_tokens": effort}
+        # The answer must have room after the thinking: max_tokens counts both.
+        payload["max_tokens"] = max(payload["max_tokens"], effort + DEFAULT_MAX_TOKENS)
+    if output_config:
+        payload["output_config"] = output_config
     optional = {"temperature": request.temperature, "top_p": request.top_p,
                 "stop_sequences": request.stop or None}
     payload.update({k: v for k, v in optional.items() if v is not None})
@@ -166,7 +176,8 @@ def _call_delta(call: dict[str, str], piece: str) -> dict[str, Any]:
 class AnthropicProvider(HttpProvider):
     name = "anthropic"
     # No seed, penalties, n, logprobs or schema-less JSON mode in the Messages API.
-    capabilities = Capabilities(json_object=False, seed=False, penalties=False, max_temperature=1.0)
+    capabilities = Capabilities(json_object=False, seed=False, penalties=False, max_temperature=1.0,
+                                reasoning=("effort", "budget"))
 
     def _target(self, request: ProviderRequest) -> tuple[str, dict[str, str]]:
         key = request.api_key or os.environ.get("ANTHROPIC_API_KEY")

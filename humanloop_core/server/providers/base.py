@@ -40,6 +40,8 @@ class Capabilities:
     penalties: bool = True
     endpoints: tuple[str, ...] = ("chat",)
     max_temperature: float = 2.0
+    # reasoning_effort forms the API takes: "effort" (low/medium/high), "budget" (tokens).
+    reasoning: tuple[str, ...] = ()
 
 
 @dataclass
@@ -64,6 +66,7 @@ class ProviderRequest:
     # A key the caller passed for a second setting of the provider (Azure's endpoint).
     endpoint_url: str | None = None
     suffix: str | None = None
+    reasoning_effort: str | int | None = None
 
     def __repr__(self) -> str:  # the key never shows in a repr, traceback or log line
         return f"ProviderRequest(model={self.model!r}, messages={len(self.messages)}, endpoint={self.endpoint!r})"
@@ -83,7 +86,7 @@ class ProviderRequest:
             presence_penalty=_unless(kernel.get("presence_penalty"), 0),
             frequency_penalty=_unless(kernel.get("frequency_penalty"), 0),
             other=dict(kernel.get("other") or {}), api_key=api_key,
-            endpoint=kernel.get("endpoint") or "chat",
+            endpoint=kernel.get("endpoint") or "chat", reasoning_effort=kernel.get("reasoning_effort"),
         )
 
 
@@ -115,6 +118,12 @@ def check_supported(provider: str, caps: Capabilities, request: ProviderRequest)
         refuse("presence_penalty/frequency_penalty (leave them 0 or unset)")
     if request.suffix is not None and request.endpoint != "complete":
         refuse("suffix outside endpoint 'complete'")
+    effort = request.reasoning_effort
+    if effort is not None:
+        form = "budget" if isinstance(effort, int) else "effort"
+        if form not in caps.reasoning:
+            takes = " or ".join({"effort": "low/medium/high", "budget": "a token budget"}[f] for f in caps.reasoning)
+            refuse(f"reasoning_effort {effort!r}" + (f" (it takes {takes})" if takes else ""))
     if request.logprobs and not caps.logprobs:
         refuse("logprobs")
     if request.temperature is not None and request.temperature > caps.max_temperature:

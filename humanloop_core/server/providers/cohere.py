@@ -69,7 +69,9 @@ def build_payload(request: ProviderRequest, stream: bool) -> dict[str, Any]:
     optional = {"max_tokens": request.max_tokens, "temperature": request.temperature, "p": request.top_p,
                 "stop_sequences": request.stop or None, "seed": request.seed,
                 "presence_penalty": request.presence_penalty, "frequency_penalty": request.frequency_penalty,
-                "logprobs": True if request.logprobs else None}
+                "logprobs": True if request.logprobs else None,
+                "thinking": ({"type": "enabled", "token_budget": request.reasoning_effort}
+                             if isinstance(request.reasoning_effort, int) else None)}
     payload.update({k: v for k, v in optional.items() if v is not None})
     payload.update(request.other)
     payload["stream"] = stream
@@ -120,7 +122,7 @@ def chunk_from_event(data: dict[str, Any], calls: dict[int, dict[str, str]]) -> 
 
 class CohereProvider(HttpProvider):
     name = "cohere"
-    capabilities = Capabilities(logprobs=True)
+    capabilities = Capabilities(logprobs=True, reasoning=("budget",))
 
     def _target(self, request: ProviderRequest) -> tuple[str, dict[str, str]]:
         key = request.api_key or os.environ.get("CO_API_KEY")

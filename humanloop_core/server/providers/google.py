@@ -107,6 +107,10 @@ def build_payload(request: ProviderRequest) -> dict[str, Any]:
     config = {k: v for k, v in generation.items() if v is not None}
     if request.logprobs:
         config.update(responseLogprobs=True, logprobs=request.logprobs)
+    effort = request.reasoning_effort
+    if effort is not None:
+        config["thinkingConfig"] = ({"thinkingBudget": effort} if isinstance(effort, int)
+                                    else {"thinkingLevel": effort})
     if request.response_format:
         config["responseMimeType"] = "application/json"
         schema = schema_of(request.response_format)
@@ -173,7 +177,7 @@ def chunks_from_event(body: dict[str, Any]) -> list[Chunk]:
 
 class GoogleProvider(HttpProvider):
     name = "google"
-    capabilities = Capabilities(n=True, logprobs=True)
+    capabilities = Capabilities(n=True, logprobs=True, reasoning=("effort", "budget"))
 
     def _target(self, request: ProviderRequest, method: str) -> tuple[str, dict[str, str]]:
         key = request.api_key or os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")

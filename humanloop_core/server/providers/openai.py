@@ -67,6 +67,7 @@ def build_payload(request: ProviderRequest, stream: bool) -> dict[str, Any]:
         "presence_penalty": request.presence_penalty,
         "frequency_penalty": request.frequency_penalty,
         "n": request.n if request.n > 1 else None,
+        "reasoning_effort": request.reasoning_effort,
     }
     payload.update({k: v for k, v in optional.items() if v is not None})
     if request.logprobs:
@@ -140,7 +141,7 @@ class OpenAIProvider(HttpProvider):
     """OpenAI chat completions (and legacy completions for ``endpoint: complete``)."""
 
     name = "openai"
-    capabilities = Capabilities(n=True, logprobs=True, endpoints=("chat", "complete"))
+    capabilities = Capabilities(n=True, logprobs=True, endpoints=("chat", "complete"), reasoning=("effort",))
     key_env = "OPENAI_API_KEY"
     base_env = "OPENAI_BASE_URL"
     default_base = DEFAULT_BASE_URL
@@ -181,7 +182,7 @@ class AzureOpenAIProvider(OpenAIProvider):
     """Azure OpenAI: the prompt's ``model`` is the deployment name."""
 
     name = "openai_azure"
-    capabilities = Capabilities(n=True, logprobs=True)
+    capabilities = Capabilities(n=True, logprobs=True, reasoning=("effort",))
     key_env = "AZURE_OPENAI_API_KEY"
     default_api_version = "2024-10-21"
 
@@ -198,7 +199,7 @@ class AzureOpenAIProvider(OpenAIProvider):
 class GroqProvider(OpenAIProvider):
     name = "groq"
     # Groq's OpenAI dialect: n must be 1, no logprobs, penalties "not yet supported".
-    capabilities = Capabilities(n=False, logprobs=False, penalties=False)
+    capabilities = Capabilities(n=False, logprobs=False, penalties=False, reasoning=("effort",))
     key_env = "GROQ_API_KEY"
     base_env = "GROQ_BASE_URL"
     # GROQ_BASE_URL is the host, as Groq's SDK reads it; the API lives under /openai/v1.

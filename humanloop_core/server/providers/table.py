@@ -30,14 +30,16 @@ def _yes(flag: bool) -> str:
 
 def markdown() -> str:
     head = ("| provider | API | tools | JSON object / schema | images | samples | logprobs | seed | "
-            "penalties | max temperature | endpoints | environment | extra |")
-    lines = [head, "|" + "---|" * 13]
+            "penalties | max temperature | reasoning_effort | endpoints | environment | extra |")
+    lines = [head, "|" + "---|" * 14]
     for name, make in PROVIDERS.items():
         caps = make().capabilities
         api, env, extra = SETTINGS[name]
         lines.append("| " + " | ".join([
             f"`{name}`", api, _yes(caps.tools), f"{_yes(caps.json_object)} / {_yes(caps.json_schema)}",
             _yes(caps.images), "n in one request" if caps.n else "one request each", _yes(caps.logprobs),
-            _yes(caps.seed), _yes(caps.penalties), f"{caps.max_temperature:g}", ", ".join(caps.endpoints),
+            _yes(caps.seed), _yes(caps.penalties), f"{caps.max_temperature:g}",
+            " / ".join({"effort": "low/medium/high", "budget": "token budget"}[f] for f in caps.reasoning) or "no",
+            ", ".join(caps.endpoints),
             env, extra]) + " |")
     return "\n".join(lines)
