@@ -7,30 +7,22 @@ closures at runtime, and they differ per kind.)
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict
 
 from humanloop_core import types as t
 
 from .. import datasets, files, monitoring, versions
 from .common import DB, Page, Size, no_content, ok, page_of
 
-
-# The body of PATCH .../versions/{version_id} (the official SDK's UpdateVersionRequest).
-class VersionUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = None
-    description: str | None = None
+# The body of PATCH .../versions/{version_id}: the SDK 0.8.38 generates one model per kind
+# (PromptsPatchPromptVersionRequest, ToolsUpdateToolVersionRequest, ...), all of this shape.
+VersionUpdate = t.PromptsPatchPromptVersionRequest
 
 
 SortBy = Literal["created_at", "updated_at", "name"] | None
 Order = Literal["asc", "desc"] | None
 
 
-class RetrieveByPath(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    path: str
+RetrieveByPath = t.FilesRetrieveByPathRequest
 
 
 paths_router = APIRouter(tags=["files"])
