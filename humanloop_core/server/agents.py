@@ -35,6 +35,7 @@ from .store import Row, Store, new_id, now
 AGENT = files.KINDS["agent"]
 TOOL = files.KINDS["tool"]
 DEFAULT_MAX_ITERATIONS = 5
+MAX_ITERATIONS = 50  # model turns of one call, at most
 _NOT_LOGGED = ("stream", "provider_api_keys", "return_inputs", "include_trace_children")
 
 
@@ -148,7 +149,8 @@ async def loop(run: AgentRun, registry: ProviderRegistry, sandbox: Sandbox) -> A
     """Drive the agent to its next stop, yielding stream events; the log is saved at each stop."""
     kernel = run.kernel
     tools = await asyncio.to_thread(_tools, run.store, kernel)
-    limit = kernel.get("max_iterations") or DEFAULT_MAX_ITERATIONS
+    # Bounded whatever the kernel says: one call must not hold a sandbox and a provider forever.
+    limit = min(kernel.get("max_iterations") or DEFAULT_MAX_ITERATIONS, MAX_ITERATIONS)
     provider = registry.get(kernel.get("provider") or "openai")
     yield _event(run, "agent_turn_start", "agent turn started")
     while True:

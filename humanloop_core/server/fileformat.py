@@ -52,7 +52,12 @@ def deserialize(text: str, field: str = "prompt") -> dict[str, Any]:
         raise invalid(["body", field], "a .prompt/.agent file starts with YAML front matter "
                       "between '---' lines")
     try:
-        meta = yaml.safe_load(match.group("front")) or {}
+        front = match.group("front")
+        # Aliases let a few bytes name an exponentially large value once expanded (the
+        # kernel is stored and sent as JSON): a kernel never needs them.
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(front, Loader=yaml.SafeLoader)):
+            raise invalid(["body", field], "YAML aliases (*name) are not allowed in front matter")
+        meta = yaml.safe_load(front) or {}
     except yaml.YAMLError as exc:
         raise invalid(["body", field], f"the front matter is not valid YAML: {exc}") from None
     if not isinstance(meta, dict):
