@@ -232,6 +232,8 @@ def _event(plan: CallPlan, chunk: Chunk | None, error: str | None = None,
             message["tool_calls"] = chunk.tool_calls
         item.update(output=chunk.output, output_message=message, finish_reason=chunk.finish_reason,
                     prompt_tokens=chunk.prompt_tokens, output_tokens=chunk.output_tokens)
+        if chunk.logprobs is not None:
+            item["logprobs"] = chunk.logprobs
     if error is not None:
         item["error"] = error
     item.update(cost or {})

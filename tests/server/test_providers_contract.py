@@ -423,6 +423,9 @@ def test_images_logprobs_and_dated_model_cost(http: httpx.Client, fakes: dict[st
     assert fakes["openai"].requests[-1].json()["top_logprobs"] == 2
     # gpt-4o-mini-2024-07-18 is priced as gpt-4o-mini: $0.15 / $0.60 per million tokens.
     assert (answered["prompt_cost"], answered["output_cost"]) == (0.00015, 0.0012)
+    fakes["openai"].script = [Reply(text="Paris is")]
+    streamed = call(http, "openai", stream=True, logprobs=1)
+    assert [t["token"] for i in streamed if i.get("logprobs") for t in i["logprobs"]["content"]] == ["Paris ", "is"]
     fakes["openai"].script = [Reply(text="Paris is", prompt_tokens=1000, output_tokens=2000)]
     closing = call(http, "openai", stream=True)[-1]
     assert (closing["prompt_cost"], closing["output_cost"]) == (0.00015, 0.0012)

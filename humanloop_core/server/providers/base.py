@@ -163,6 +163,7 @@ class Chunk:
     prompt_tokens: int | None = None
     output_tokens: int | None = None
     index: int = 0
+    logprobs: Any = None  # the provider's log probabilities of this delta's tokens
 
 
 class Provider(Protocol):

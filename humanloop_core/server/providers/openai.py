@@ -128,7 +128,7 @@ def chunk_from_wire(event: dict[str, Any], calls: dict[tuple[int, int], dict[str
                                "function": {"name": known["name"], "arguments": fn.get("arguments") or ""}})
         chunks.append(Chunk(output=delta.get("content") or choice.get("text") or "",
                             tool_calls=tool_calls or None, finish_reason=choice.get("finish_reason"),
-                            index=sample))
+                            index=sample, logprobs=choice.get("logprobs") or None))
     if usage:
         if not chunks:
             chunks.append(Chunk())

@@ -115,7 +115,10 @@ class OpenAIFake(Fake):
             yield None, self.chunk(body, [{"index": k, "delta": {"role": "assistant", "content": ""},
                                            "finish_reason": None}])
             for piece in pieces(reply.text):
-                yield None, self.chunk(body, [{"index": k, "delta": {"content": piece}, "finish_reason": None}])
+                choice = {"index": k, "delta": {"content": piece}, "finish_reason": None}
+                if body.get("logprobs"):
+                    choice["logprobs"] = _logprobs(piece)
+                yield None, self.chunk(body, [choice])
             for position, (call_id, name, arguments) in enumerate(reply.calls):
                 head = {"index": position, "id": call_id, "type": "function",
                         "function": {"name": name, "arguments": ""}}
