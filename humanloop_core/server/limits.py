@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from anyio import to_thread
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +32,11 @@ inside SQL's 64-bit integers (a page of 1e16 once overflowed them into a 500).""
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 # Bodies above this are parsed and walked in a worker thread, not on the event loop.
 _WALK_OFF_LOOP = 256 * 1024
+# A refused body is still read (and dropped) up to this much, for this long, before the 413
+# goes out: a client sends its body right behind the headers, and closing on unread bytes
+# resets the connection, which throws the 413 away. Bigger or slower ones are cut off.
+_DRAIN_BYTES = 64 * 1024 * 1024
+_DRAIN_SECONDS = 10.0
 # OTLP/JSON nests three levels per attribute value; those routes bound the nesting of the
 # decoded values themselves (otlp_wire), so only the text check applies to them here.
 _OWN_DEPTH_BOUND = ("/v1/traces", "/v5/import/otel/")
@@ -192,6 +198,21 @@ class BodyLimitMiddleware:
         size = f"{length} bytes" if length is not None else "larger than that"
         detail = (f"request body is {size}; this server accepts at most "
                   f"{self.limits.max_body_bytes} bytes (--max-body-bytes)")
-        # Closing the connection: the unread rest of the body must not be taken for a request.
-        await SafeJSONResponse({"detail": detail}, 413, headers={"connection": "close"})(
-            scope, receive, send)
+        drained = (length is None or length <= _DRAIN_BYTES) and await _drain(receive)
+        # Not drained: close, so the unread rest of the body is never taken for a request.
+        headers = None if drained else {"connection": "close"}
+        await SafeJSONResponse({"detail": detail}, 413, headers=headers)(scope, receive, send)
+
+
+async def _drain(receive: Receive) -> bool:
+    """Read and drop the rest of a body (see _DRAIN_BYTES); whether it all arrived."""
+    seen = 0
+    with anyio.move_on_after(_DRAIN_SECONDS):
+        while seen <= _DRAIN_BYTES:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return False
+            seen += len(message.get("body", b""))
+            if not message.get("more_body"):
+                return True
+    return False

@@ -65,11 +65,11 @@ def test_body_over_the_limit_is_a_413_and_never_read_whole(tmp_path: Path) -> No
                            {"Content-Length": str(100 * MiB)}, [])
         assert _status_and_detail(answer) == (413, f"request body is {100 * MiB} bytes; this server "
                                                    f"accepts at most {Limits().max_body_bytes} bytes (--max-body-bytes)")
-        # Undeclared (chunked): read up to the limit, refused one byte past it. (Nothing is
-        # sent after that byte: unread bytes at close would reset the connection.)
+        # Undeclared (chunked): refused once past the limit; the rest is read and dropped,
+        # so the client gets the 413 rather than a reset connection.
         chunk = b"%x\r\n%s\r\n" % (MiB, b"x" * MiB)
         answer = _raw_post(server.port, "/v5/prompts/log", server.api_key, {"Transfer-Encoding": "chunked"},
-                           [chunk] * (Limits().max_body_bytes // MiB) + [b"1\r\nx\r\n"])
+                           [chunk] * (Limits().max_body_bytes // MiB + 8) + [b"0\r\n\r\n"])
         status, detail = _status_and_detail(answer)
         assert status == 413 and "larger than that" in detail
         grown = process.memory_info().rss - before
@@ -173,3 +173,38 @@ def test_json_checks_scan_ordinary_bodies_without_parsing() -> None:
     start = time.perf_counter()
     assert json_problem(json.dumps({"k": ["v"] * 200_000}).encode(), 64) is None
     assert time.perf_counter() - start < 2
+
+
+def test_the_command_line_sets_the_limits_for_every_worker(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.reliability.server_process import free_port
+
+    port, key = free_port(), "hl-limits-key"
+    with (tmp_path / "server.log").open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "humanloop_core.server", "--port", str(port), "--db",
+             str(tmp_path / "w.sqlite"), "--api-key", key, "--workers", "2", "--max-body-bytes", "1500",
+             "--max-json-depth", "4"], stdout=sink, stderr=sink, cwd=Path(__file__).resolve().parents[2])
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/v5", headers={"X-API-KEY": key}) as http:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    http.get("/prompts")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+                    time.sleep(0.1)
+            # New connections each time, so both workers answer some of them.
+            for _ in range(6):
+                big = http.post("/prompts/log", json={"path": "w/p", "prompt": MOCK, "output": "x" * 2000},
+                                headers={"Connection": "close"})
+                assert big.status_code == 413 and "at most 1500 bytes" in big.json()["detail"]
+                deep = http.post("/prompts/log", json={"path": "w/p", "prompt": MOCK, "metadata": _nested(4)},
+                                 headers={"Connection": "close"})
+                assert deep.status_code == 422
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
