@@ -22,13 +22,15 @@ from tests.tracing.fake_openai import COMPLETION_TOKENS, PROMPT_TOKENS, fake_ope
 
 @pytest.fixture
 def hl(local_server: LocalServer) -> Iterator[Humanloop]:
-    # The OpenAI instrumentor is process-wide: an official SDK client built by an earlier
+    # The OpenAI and Anthropic instrumentors are process-wide: an official SDK client built by an earlier
     # test instruments it for its own provider, and the pipeline leaves a foreign
     # instrumentation alone, so start from an uninstrumented SDK.
+    from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
     from opentelemetry.instrumentation.openai import OpenAIInstrumentor
 
-    if OpenAIInstrumentor().is_instrumented_by_opentelemetry:
-        OpenAIInstrumentor().uninstrument()
+    for instrumentor in (OpenAIInstrumentor(), AnthropicInstrumentor()):
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
     client = Humanloop(api_key=local_server.api_key, base_url=local_server.base_url)
     yield client
     # Undo the openai instrumentation the pipeline installed; the next test gets a fresh one.
