@@ -127,7 +127,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
         # Logged here with the traceback; the client gets no internals.
-        logger.exception("unhandled error in %s %s", request.method, request.url.path)
+        logger.exception("unhandled error in %s %s", request.method, printable_path(request.url.path))
         return JSONResponse({"detail": "internal server error"}, 500)
 
 
