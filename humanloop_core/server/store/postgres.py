@@ -54,6 +54,12 @@ class _PgConn:
         cursor = self.raw.execute(_placeholders(sql), tuple(args)) if args else self.raw.execute(sql)
         return cursor.rowcount
 
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        # executemany sends the rows in pipeline mode: one wait for the lot, not one each.
+        with self.raw.cursor() as cursor:
+            cursor.executemany(_placeholders(sql), [tuple(r) for r in rows])
+            return cursor.rowcount
+
 
 class PostgresStore(SqlStore):
     """:class:`~.base.Store` on the PostgreSQL database at ``url``.

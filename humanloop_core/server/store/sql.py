@@ -26,6 +26,10 @@ from .base import PENDING, Conflict, Row, dumps, like_escape, new_id, now
 class Conn(Protocol):
     def all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
     def run(self, sql: str, args: Sequence[Any] = ()) -> int: ...
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """One statement over many argument rows (pipelined on PostgreSQL, not a round trip
+        each); the total of rows changed."""
+        ...
 
 
 class _Unit:
@@ -390,10 +394,11 @@ class SqlStore(EvalTables):
 
     # -- datapoints -------------------------------------------------------------------
     def put_datapoints(self, version_id: str, datapoints: Sequence[tuple[str, Row]]) -> None:
-        self._write([("DELETE FROM datapoints WHERE version_id=?", (version_id,))] + [
-            ("INSERT INTO datapoints VALUES (?,?,?,?)", (version_id, i, dp_id, dumps(body)))
-            for i, (dp_id, body) in enumerate(datapoints)
-        ])
+        with self._tx() as conn:
+            conn.run("DELETE FROM datapoints WHERE version_id=?", (version_id,))
+            if datapoints:
+                conn.run_many("INSERT INTO datapoints VALUES (?,?,?,?)",
+                              [(version_id, i, dp_id, dumps(body)) for i, (dp_id, body) in enumerate(datapoints)])
 
     def list_datapoints(self, version_id: str, page: int, size: int) -> tuple[list[Row], int]:
         total = self._one("SELECT count(*) AS n FROM datapoints WHERE version_id=?", (version_id,))
@@ -426,14 +431,14 @@ class SqlStore(EvalTables):
         Returns how many were new."""
         if not logs:
             return 0
-        statements: list[tuple[str, Sequence[Any]]] = [
-            (f"INSERT INTO logs({', '.join(_LOG_COLUMNS)}, body) SELECT {','.join('?' * 10)}"
-             " WHERE EXISTS (SELECT 1 FROM versions WHERE id=?) ON CONFLICT DO NOTHING",
-             [*(log.get(c) for c in _LOG_COLUMNS), dumps(log["body"]), log["version_id"]])
-            for log in logs]
         used = {log["file_id"]: log["created_at"] for log in logs}
-        statements += [("UPDATE files SET last_used_at=? WHERE id=?", (ts, fid)) for fid, ts in used.items()]
-        return sum(self._write(statements, repeatable=True)[:len(logs)])
+        with self._tx(repeatable=True) as conn:
+            new = conn.run_many(
+                f"INSERT INTO logs({', '.join(_LOG_COLUMNS)}, body) SELECT {','.join('?' * 10)}"
+                " WHERE EXISTS (SELECT 1 FROM versions WHERE id=?) ON CONFLICT DO NOTHING",
+                [[*(log.get(c) for c in _LOG_COLUMNS), dumps(log["body"]), log["version_id"]] for log in logs])
+            conn.run_many("UPDATE files SET last_used_at=? WHERE id=?", [(ts, fid) for fid, ts in used.items()])
+        return new
 
     def update_log(self, log_id: str, body: Row) -> None:
         self._write([("UPDATE logs SET body=? WHERE id=?", (dumps(body), log_id))])

@@ -53,6 +53,9 @@ class _SqliteConn:
     def run(self, sql: str, args: Sequence[Any] = ()) -> int:
         return self.raw.execute(sql, tuple(args)).rowcount
 
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        return self.raw.executemany(sql, [tuple(r) for r in rows]).rowcount
+
     def script(self, sql: str) -> None:
         """Each statement of ``sql`` in turn, inside the caller's transaction (unlike
         ``executescript``, which commits first)."""
