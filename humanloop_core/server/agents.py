@@ -27,7 +27,7 @@ from humanloop_core import types as t
 
 from . import fileformat, files, logs, sampling
 from .errors import ApiProblem, invalid
-from .providers import ProviderError, ProviderRegistry, ProviderRequest
+from .providers import Completion, ProviderError, ProviderRegistry, ProviderRequest
 from .rendering import render_messages
 from .sandbox import Sandbox, SandboxError
 from .store import Row, Store, new_id, now
@@ -50,6 +50,7 @@ class AgentRun:
     body: dict[str, Any]  # the agent log's stored fields
     api_key: str | None
     tool_choice: Any = None
+    saved: bool = True  # False when the caller asked save=false: nothing is stored
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -92,7 +93,8 @@ def start(store: Store, request: t.AgentsCallStreamRequest, version_id: str | No
     if request.save is not False:
         logs.create_log(store, "agent", file, version, body, log_id=log_id)
     choice = request.tool_choice.to_wire() if isinstance(request.tool_choice, t.ToolChoice) else request.tool_choice
-    return AgentRun(store, file, version, log_id, body, keys.get(kernel.get("provider") or "openai"), choice)
+    return AgentRun(store, file, version, log_id, body, keys.get(kernel.get("provider") or "openai"), choice,
+                    saved=request.save is not False)
 
 
 def resume(store: Store, request: t.AgentsContinueCallStreamRequest) -> AgentRun:
@@ -160,14 +162,17 @@ async def loop(run: AgentRun, registry: ProviderRegistry, sandbox: Sandbox) -> A
         request = ProviderRequest.from_kernel(
             {**kernel, "tools": [e["function"] for e in tools.values()]}, run.messages,
             run.tool_choice, run.api_key)
+        sent, clock, started = list(run.messages), time.monotonic(), now()
         try:
             completion = await sampling.complete(provider, request, 1)
         except ProviderError as exc:
             run.body["error"] = str(exc)
+            await _log_turn(run, sent, started, clock, None, str(exc))
             yield await _finish(run, "error", "complete", "agent_generation_error")
             return
         run.body["_iterations"] = run.body.get("_iterations", 0) + 1
         message = completion.output_message()
+        await _log_turn(run, sent, started, clock, completion, None)
         run.messages.append(message)
         run.body.update(output=completion.output, output_message=message,
                         prompt_tokens=(run.body.get("prompt_tokens") or 0) + completion.prompt_tokens,
@@ -193,6 +198,26 @@ async def loop(run: AgentRun, registry: ProviderRegistry, sandbox: Sandbox) -> A
         if stop:
             yield await _finish(run, "tool_call", "complete")
             return
+
+
+async def _log_turn(run: AgentRun, sent: list[dict[str, Any]], started: str, clock: float,
+                    completion: Completion | None, error: str | None) -> None:
+    """One model turn as a step of the agent log's trace: what the model was sent and
+    what it answered (an agent-type log of the same version, ``source: agent_turn``)."""
+    if not run.saved:
+        return
+    fields: dict[str, Any] = {"messages": sent, "start_time": started, "end_time": now(),
+                              "provider_latency": round(time.monotonic() - clock, 6),
+                              "source": "agent_turn", "log_status": "complete"}
+    if completion is not None:
+        fields.update(output=completion.output, output_message=completion.output_message(),
+                      prompt_tokens=completion.prompt_tokens,
+                      output_tokens=completion.output_tokens,
+                      finish_reason=completion.finish_reason)
+    if error is not None:
+        fields["error"] = error
+    await asyncio.to_thread(logs.create_log, run.store, "agent", run.file, run.version, fields,
+                            trace_parent_id=run.log_id)
 
 
 async def _run_tool(run: AgentRun, sandbox: Sandbox, tool: dict[str, Any], call: dict[str, Any]) -> str:

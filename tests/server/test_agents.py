@@ -43,12 +43,18 @@ def test_server_side_tool_runs_and_the_loop_finishes(sdk: Humanloop, unique_path
     roles = [m.role for m in result.messages]
     assert roles == ["system", "user", "assistant", "tool", "assistant"]
     assert result.messages[0].content == "You help with travel."
-    # the tool run is a tool log in the agent log's trace
+    # each step is in the agent log's trace: model turn, tool run, model turn
     log = sdk.logs.get(id=result.id)
     children = log.trace_children if not isinstance(log, dict) else log["trace_children"]
-    assert len(children) == 1
-    child = children[0]
-    assert (child.tool.id if not isinstance(child, dict) else child["tool"]["id"]) == tool_id
+    steps = [c if isinstance(c, dict) else c.dict() for c in children]
+    kinds = ["tool" if s.get("tool") else "turn" for s in steps]
+    assert sorted(kinds) == ["tool", "turn", "turn"]
+    tool_step = next(s for s in steps if s.get("tool"))
+    assert tool_step["tool"]["id"] == tool_id and tool_step["output"] == "sunny in Oslo"
+    turns = sorted((s for s in steps if not s.get("tool")), key=lambda s: len(s["messages"]))
+    assert [s["source"] for s in turns] == ["agent_turn", "agent_turn"]
+    assert turns[0]["output_message"]["tool_calls"][0]["function"]["name"] == "get_weather"
+    assert turns[1]["output"] == result.output
 
 
 def test_client_side_tool_suspends_then_continue_call_finishes(sdk: Humanloop, unique_path: str) -> None:
@@ -119,3 +125,13 @@ def test_agent_file_round_trips_and_call_takes_its_text(sdk: Humanloop, unique_p
     result = sdk.agents.call(path=unique_path + "/from-text", agent=text, inputs={"topic": "t"},
                              messages=[{"role": "user", "content": "hi"}])
     assert result.output == "You said: hi"
+
+
+def test_save_false_stores_nothing(sdk: Humanloop, unique_path: str) -> None:
+    path, tool_id = _agent(sdk, unique_path)
+    result = sdk.agents.call(path=path, inputs={"topic": "x"}, save=False,
+                             messages=[{"role": "user", "content": "weather in 'Oslo'"}])
+    assert result.output == "The tool returned: get_weather -> sunny in Oslo"
+    agent_id = sdk.files.retrieve_by_path(path=path).id
+    assert list(sdk.logs.list(file_id=agent_id)) == []
+    assert list(sdk.logs.list(file_id=tool_id)) == []
