@@ -105,13 +105,13 @@ class _Call:
             inputs_json = to_json(shown)
             self.span.set_attribute(hl.LOG_INPUTS, inputs_json)
             if spec.kind == "prompt":
-                self.frame = PromptFrame(spec.path, inputs_json)
+                self.frame = PromptFrame(spec.path, inputs_json, span_id=self.span.get_span_context().span_id)
             if messages is not None:
                 self.span.set_attribute(hl.LOG_MESSAGES, to_json(messages))
         except Exception:
             logger.debug("could not record the inputs of %s", spec.path, exc_info=True)
         if spec.kind == "prompt" and self.frame is None:
-            self.frame = PromptFrame(spec.path)
+            self.frame = PromptFrame(spec.path, span_id=self.span.get_span_context().span_id)
 
     def enter(self) -> Any:
         """Make this call current (its span, and for @prompt its frame); give a token."""
@@ -132,9 +132,9 @@ class _Call:
             if span.is_recording():
                 if self.frame is not None and self.frame.provider_calls:
                     pass  # the instrumented model call is the prompt log; this span is plumbing
+                elif self.spec.kind == "prompt":
+                    span.set_attributes(_prompt_fallback(self.spec, self.inputs, result))
                 else:
-                    if self.spec.kind == "prompt":
-                        span.set_attributes(_prompt_fallback(self.spec, self.inputs, result))
                     span.set_attribute(hl.LOG_OUTPUT, output_text(result))
         except Exception:
             logger.debug("could not record the output of %s", self.spec.path, exc_info=True)
@@ -145,7 +145,9 @@ class _Call:
         try:
             if span.is_recording():
                 if self.spec.kind == "prompt" and not (self.frame and self.frame.provider_calls):
-                    span.set_attributes(_prompt_fallback(self.spec, self.inputs, None))
+                    attrs = _prompt_fallback(self.spec, self.inputs, None)
+                    del attrs[hl.LOG_OUTPUT]  # it failed: no output
+                    span.set_attributes(attrs)
                 span.set_attribute(hl.LOG_ERROR, f"{type(exc).__name__}: {exc}")
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
@@ -170,6 +172,8 @@ def _prompt_fallback(spec: _Spec, inputs: dict[str, Any], result: Any) -> dict[s
     text = _response_text(result)
     if text is not None:
         attrs[hl.LOG_OUTPUT_MESSAGE] = to_json({"role": "assistant", "content": text})
+    # A model response's output is its text, as an instrumented call's log would have it.
+    attrs[hl.LOG_OUTPUT] = text if text is not None else output_text(result)
     return attrs
 
 

@@ -11,6 +11,9 @@ class PromptFrame:
     path: str
     inputs: str | None = None  # the call's inputs as JSON, for the model call's log
     provider_calls: int = 0
+    # The @prompt span's id: only the processor that saw that span start may claim a model
+    # call for this frame (a closed pipeline's, or another server's, must not swallow it).
+    span_id: int = 0
 
 
 _CURRENT: ContextVar[PromptFrame | None] = ContextVar("humanloop_prompt_frame", default=None)

@@ -35,6 +35,7 @@ from ._otlp_json import encode
 logger = logging.getLogger("humanloop_core.tracing")
 
 EXPORT_PATH = "/import/otel/v1/traces"
+_PROMPT_SPAN = hl.SPAN_NAMES["prompt"]
 # Instrumentation scopes whose CLIENT spans are model calls a @prompt should record.
 PROVIDER_SCOPES = ("opentelemetry.instrumentation.openai", "opentelemetry.instrumentation.anthropic",
                    "opentelemetry.instrumentation.groq", "opentelemetry.instrumentation.cohere",
@@ -86,6 +87,7 @@ class HumanloopSpanProcessor(SpanProcessor):
         self._idle = threading.Event()
         self._idle.set()
         self._closed = False
+        self._prompts: set[int] = set()  # span ids of this provider's @prompt spans running
         self._stop = threading.Event()
         self.dropped = 0
         self.rejected = 0
@@ -99,9 +101,12 @@ class HumanloopSpanProcessor(SpanProcessor):
 
     # -- the application's side: O(1), never raises ----------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        frame = current_prompt()
-        if frame is None or span.kind is not SpanKind.CLIENT:
+        if span.name == _PROMPT_SPAN:
+            self._prompts.add(span.context.span_id)
             return
+        frame = current_prompt()
+        if frame is None or span.kind is not SpanKind.CLIENT or frame.span_id not in self._prompts:
+            return  # no @prompt running, or its span is not ours (another or a closed pipeline)
         scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
         if scope.startswith(PROVIDER_SCOPES):
             # A model call inside @prompt: this span is the prompt's log, at its path.
@@ -112,6 +117,8 @@ class HumanloopSpanProcessor(SpanProcessor):
             frame.provider_calls += 1
 
     def on_end(self, span: ReadableSpan) -> None:
+        if span.name == _PROMPT_SPAN:
+            self._prompts.discard(span.context.span_id)
         if span.parent is None and span.kind is SpanKind.CLIENT and _unclaimed_model_call(span):
             return  # a model call outside any @prompt or trace: not this app's to log
         queue = self._queue
@@ -142,6 +149,7 @@ class HumanloopSpanProcessor(SpanProcessor):
         if self._closed:
             return
         self._closed = True
+        self._prompts.clear()
         self.force_flush(int(timeout * 1000))
         self._stop.set()
         self._wake.set()

@@ -15,6 +15,7 @@ server processes may therefore stay cut where a non-log span joins them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -33,6 +34,8 @@ from .otlp_wire import OtelSpan
 from .store import Row, Store
 
 SPAN_MEMORY = 200_000
+# The model of a new prompt's first version when its span names none.
+UNKNOWN_MODEL = "unknown"
 _MAX_HOPS = 256
 _LOG_REQUESTS: dict[str, type[BaseModel]] = {
     "prompt": t.PromptLogRequest, "tool": t.ToolLogRequest, "flow": t.FlowLogRequest,
@@ -117,6 +120,11 @@ class OtlpIngest:
             if existing is not None:
                 return self._update_existing(span, existing, log_plan), None
         log_id = log_id_for(span.trace_id, span.span_id)
+        if (log_plan.kind == "prompt" and log_plan.kernel is None
+                and files.find_file(self.store, files.KINDS["prompt"], path=log_plan.path, id=None) is None):
+            # A prompt log nobody reported a model for (a @prompt whose model call went to
+            # another party's tracer): a log with an unknown model beats no log.
+            log_plan = dataclasses.replace(log_plan, kernel={"model": UNKNOWN_MODEL})
         request = _validated(log_plan)
         key = json.dumps([log_plan.kind, log_plan.path, log_plan.kernel], sort_keys=True, default=str)
         if key not in versions:

@@ -186,13 +186,32 @@ def test_unusable_span_is_a_partial_success_not_a_failed_batch(otlp: httpx.Clien
     trace, sid = ids()
     good, bad = next(sid), next(sid)
     attrs = chat_attrs(**{"humanloop.file.path": unique_path + "-ok"})
-    no_model = {k: v for k, v in chat_attrs(**{"humanloop.file.path": unique_path + "-new"}).items()
-                if k != "gen_ai.request.model"}
+    taken = otlp.post("/v5/prompts", json={"path": unique_path + "-taken", "model": "gpt-4o"})
+    assert taken.status_code == 200, taken.text
+    # A tool log at a prompt's path: refused, the rest of the batch stored.
+    tool = {"humanloop.file.type": "tool", "humanloop.file.path": unique_path + "-taken"}
     body = otlp.post("/v1/traces", json=request(span(trace, good, None, "chat", attrs),
-                                                span(trace, bad, None, "chat", no_model))).json()
+                                                span(trace, bad, None, "tool", tool))).json()
     assert body["records"] == [log_id_for(trace, good)]
     assert body["partialSuccess"]["rejectedSpans"] == 1
-    assert bad in body["partialSuccess"]["errorMessage"] and "not found" in body["partialSuccess"]["errorMessage"]
+    assert bad in body["partialSuccess"]["errorMessage"], body
+
+
+def test_model_call_naming_no_model_is_logged_under_an_unknown_model(otlp: httpx.Client,
+                                                                    unique_path: str) -> None:
+    """A new prompt's first log without a model (a @prompt whose provider call went to
+    another tracer) is kept, on a version of model "unknown"; a later log naming its model
+    files that model's version."""
+    trace, sid = ids()
+    first, second = next(sid), next(sid)
+    no_model = {k: v for k, v in chat_attrs(**{"humanloop.file.path": unique_path}).items()
+                if k != "gen_ai.request.model"}
+    body = otlp.post("/v1/traces", json=request(span(trace, first, None, "chat", no_model))).json()
+    assert body["records"] == [log_id_for(trace, first)] and "partialSuccess" not in body
+    assert get_log(otlp, log_id_for(trace, first))["prompt"]["model"] == "unknown"
+    otlp.post("/v1/traces", json=request(span(trace, second, None, "chat", chat_attrs(
+        **{"humanloop.file.path": unique_path}))))
+    assert get_log(otlp, log_id_for(trace, second))["prompt"]["model"] == "gpt-4o-mini"
 
 
 def test_span_error_becomes_the_log_error(otlp: httpx.Client, unique_path: str) -> None:

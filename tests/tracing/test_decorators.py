@@ -15,7 +15,7 @@ import pytest
 
 from humanloop_core import Humanloop
 from humanloop_core.decorators import flow, prompt, tool
-from humanloop_core.exporter import TracingPipeline, pipeline
+from humanloop_core.exporter import HumanloopSpanProcessor, TracingPipeline, pipeline
 from humanloop_core.server import LocalServer
 from tests.tracing.fake_openai import COMPLETION_TOKENS, PROMPT_TOKENS, fake_openai
 
@@ -261,4 +261,69 @@ def test_prompt_records_the_instrumented_anthropic_call(local_server: LocalServe
         kernel = local_server.store.get_version(log["version_id"])["kernel"]  # type: ignore[index]
         assert (kernel["model"], kernel["provider"]) == ("claude-sonnet-4-5", "anthropic")
     finally:
+        pipeline(local_server.api_key, local_server.base_url).shutdown()
+
+
+def test_prompt_logs_from_its_arguments_when_another_tracer_owns_the_openai_instrumentation(
+        local_server: LocalServer, unique_path: str) -> None:
+    """Someone else (the app's own OTel setup, an official SDK client) instrumented OpenAI
+    for their tracer provider first: our pipeline leaves that alone, no model-call span
+    reaches it, and each @prompt still logs, from its arguments and return value."""
+    import openai
+    from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    instrumentor = OpenAIInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+    foreign, seen = TracerProvider(), InMemorySpanExporter()
+    foreign.add_span_processor(SimpleSpanProcessor(seen))
+    # ... and exports to another Humanloop server, which must not claim our @prompt calls.
+    elsewhere = HumanloopSpanProcessor("other-key", "http://127.0.0.1:9/v5", max_backoff=0.1)
+    foreign.add_span_processor(elsewhere)
+    instrumentor.instrument(tracer_provider=foreign)
+    hl = Humanloop(api_key=local_server.api_key, base_url=local_server.base_url)
+    try:
+        with fake_openai() as (url, _):
+            oai = openai.OpenAI(base_url=url, api_key="sk-foreign-secret")
+
+            @hl.prompt(path=f"{unique_path}/text")
+            def text(question: str) -> str | None:  # the model is nowhere but in the call
+                r = oai.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": question}])
+                return r.choices[0].message.content
+
+            @hl.prompt(path=f"{unique_path}/completion")
+            def completion(messages: list[dict[str, str]]) -> Any:
+                return oai.chat.completions.create(model="gpt-4o-mini", messages=messages)
+
+            @hl.flow(path=f"{unique_path}/qa")
+            def qa(question: str) -> str:
+                first = text(question)
+                second = completion([{"role": "user", "content": "again"}]).choices[0].message.content
+                return f"{first} / {second}"
+
+            assert qa("why?") == "Fake answer to: why? / Fake answer to: again"
+        assert [s.name for s in seen.get_finished_spans()] == ["openai.chat", "openai.chat"]  # theirs
+        flushed(local_server)
+        [root] = logs_at(local_server, f"{unique_path}/qa")
+        kids = {path_of(local_server, k): k for k in children(local_server, root["id"])}
+        assert set(kids) == {f"{unique_path}/text", f"{unique_path}/completion"}
+        plain = kids[f"{unique_path}/text"]
+        assert plain["type"] == "prompt"
+        assert plain["body"]["inputs"] == {"question": "why?"} and plain["body"]["output"] == "Fake answer to: why?"
+        assert local_server.store.get_version(plain["version_id"])["kernel"]["model"] == "unknown"  # type: ignore[index]
+        full = kids[f"{unique_path}/completion"]["body"]
+        assert full["messages"] == [{"role": "user", "content": "again"}]
+        assert full["output"] == "Fake answer to: again"  # the message, not the response's JSON
+        assert full["output_message"] == {"role": "assistant", "content": "Fake answer to: again"}
+        assert (full["prompt_tokens"], full["output_tokens"]) == (PROMPT_TOKENS, COMPLETION_TOKENS)
+        version = local_server.store.get_version(kids[f"{unique_path}/completion"]["version_id"])
+        assert version["kernel"]["model"] == "gpt-4o-mini"  # type: ignore[index]
+        assert "sk-foreign-secret" not in str(kids)
+    finally:
+        instrumentor.uninstrument()
+        elsewhere.shutdown(timeout=0.1)
+        foreign.shutdown()
         pipeline(local_server.api_key, local_server.base_url).shutdown()
