@@ -5,6 +5,8 @@ so the contract tests of the server against it mean something."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
@@ -99,8 +101,14 @@ def test_openai_sdk_reads_the_openai_and_deepseek_fakes() -> None:
         fake.script = [Reply(text="Once upon a time"), Reply(text="there was")]
         done = client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Tell me", suffix="The end.")
         assert done.choices[0].text == "Once upon a time" and done.usage.completion_tokens == 7
-        streamed = list(client.completions.create(model="gpt-3.5-turbo-instruct", prompt="x", stream=True))
-        assert "".join(c.choices[0].text for c in streamed if c.choices) == "there was"
+        # Streamed in a fresh interpreter: tests elsewhere in the suite leave process-wide
+        # instrumentation wrapped around the SDK's client methods.
+        script = ("import openai, sys; c = openai.OpenAI(api_key=sys.argv[1], base_url=sys.argv[2], max_retries=0); "
+                  "s = c.completions.create(model='gpt-3.5-turbo-instruct', prompt='x', stream=True); "
+                  "print(repr(''.join(ch.choices[0].text for ch in s if ch.choices)))")
+        child = subprocess.run([sys.executable, "-c", script, fake.key, fake.url + "/v1"], capture_output=True,
+                               text=True, timeout=120)
+        assert child.stdout.strip() == "'there was'", child.stderr[-2000:]
     for fake_type in (OpenAIFake, DeepSeekFake):
         with fake_type() as fake:
             base = fake.url + ("/v1" if fake_type is OpenAIFake else "")
