@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench soak lint typecheck clean
+.PHONY: demo test bench soak lint typecheck types clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ typecheck: $(STAMP)
 	$(PY) -m mypy
 	MYPYPATH=integrations/langchain:integrations/llama_index $(PY) -m mypy --strict \
 		--namespace-packages --explicit-package-bases -p langchain_humanloop -p llama_index.llms.humanloop
+
+# The wire models: re-derive the official SDK overlay from the installed humanloop 0.8.38,
+# then regenerate humanloop_core/types/_models.py from v5 + overlay + extensions.
+types: $(STAMP)
+	$(PY) -m scripts.sdk_overlay
+	$(PY) -m scripts.gen_types
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

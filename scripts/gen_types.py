@@ -1,6 +1,6 @@
 """Generate humanloop_core/types/_models.py from the wire contract.
 
-Run: python scripts/gen_types.py
+Run: python -m scripts.gen_types   (or `make types`)
 
 The contract is the vendored v5 OpenAPI description with the overlay derived from the official
 SDK 0.8.38 (scripts/sdk_overlay.py) laid over it: ``load_contract()`` is that merge, read by

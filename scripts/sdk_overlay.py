@@ -1,6 +1,6 @@
 """Derive the OpenAPI overlay of the official SDK 0.8.38 from the installed ``humanloop``.
 
-Run: python scripts/sdk_overlay.py   (writes spec/humanloop-sdk-0.8.38.json)
+Run: python -m scripts.sdk_overlay   (writes spec/humanloop-sdk-0.8.38.json; or `make types`)
 
 Why: the vendored v5 description predates agents, evaluation runs, version names, ... The
 official SDK is the contract for those, so its wire is read mechanically: every operation from

@@ -26,7 +26,7 @@ def test_vendored_spec_is_the_shared_contract() -> None:
 
 def test_generated_models_match_spec() -> None:
     assert OUT.read_text() == render(load_contract()), (
-        "humanloop_core/types/_models.py is stale: run scripts/gen_types.py"
+        "humanloop_core/types/_models.py is stale: run `make types`"
     )
 
 
@@ -45,7 +45,7 @@ def test_sdk_overlay_is_what_the_installed_official_sdk_speaks() -> None:
         )
         if _section(committed, key).get(name) != _section(derived, key).get(name)
     ]
-    assert stale == [], "spec/humanloop-sdk-0.8.38.json is stale: run scripts/sdk_overlay.py"
+    assert stale == [], "spec/humanloop-sdk-0.8.38.json is stale: run `make types`"
 
 
 def _section(overlay: dict, key: str) -> dict:
