@@ -39,6 +39,11 @@ def test_prompt_file_round_trips(sdk: Humanloop, unique_path: str) -> None:
     again = sdk.prompts.upsert(path=unique_path, **kernel.dict(exclude_none=True))
     assert again.version_id == prompt.version_id
     assert serialize(deserialize(text)) == text
+    found = sdk.files.retrieve_by_path(path=unique_path, include_raw_file_content=True)
+    raw = found["raw_file_content"] if isinstance(found, dict) else found.raw_file_content
+    assert raw == text
+    plain = sdk.files.retrieve_by_path(path=unique_path)
+    assert (plain.get("raw_file_content") if isinstance(plain, dict) else plain.raw_file_content) is None
 
 
 def test_bad_prompt_file_is_a_422_naming_the_field(sdk: Humanloop) -> None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from humanloop_core import types as t
 
-from .. import datasets, files, monitoring, versions
+from .. import datasets, extras, files, monitoring, versions
 from .common import DB, Page, Size, no_content, ok, page_of
 
 # The body of PATCH .../versions/{version_id}: the SDK 0.8.38 generates one model per kind
@@ -32,9 +32,12 @@ paths_router = APIRouter(tags=["files"])
 def retrieve_by_path(*, body: RetrieveByPath, version_id: str | None = None,
                      environment: str | None = None,
                      include_raw_file_content: bool | None = None, db: DB) -> Any:
-    # Raw file content (.prompt/.agent serialisation) is not kept by this server; the flag
-    # is accepted so the official SDK's calls work, and the structured file is returned.
-    return ok(files.retrieve_by_path(db, body.path, version_id, environment))
+    found = files.retrieve_by_path(db, body.path, version_id, environment)
+    if include_raw_file_content and found.get("type") in ("prompt", "agent"):
+        # The version as its .prompt/.agent file text (the same text serialize answers).
+        found["raw_file_content"] = extras.serialize(db, files.KINDS[found["type"]], found["id"],
+                                                     found["version_id"], None)
+    return ok(found)
 
 
 def file_router(kind: files.FileKind) -> APIRouter:
