@@ -28,7 +28,7 @@ from tests.server.fakes.azure import AzureFake
 from tests.server.fakes.bedrock import BedrockFake
 from tests.server.fakes.cohere import CohereFake
 from tests.server.fakes.deepseek import DeepSeekFake
-from tests.server.fakes.google import GoogleFake
+from tests.server.fakes.google import GoogleFake, signature
 from tests.server.fakes.groq import GroqFake
 from tests.server.fakes.openai import OpenAIFake
 from tests.server.fakes.replicate import ReplicateFake
@@ -354,6 +354,22 @@ def test_reasoning_effort_in_each_providers_terms(http: httpx.Client, fakes: dic
     assert refused.status_code == 400 and "token budget" in refused.json()["detail"]
     refused = call(http, "bedrock", kernel={"reasoning_effort": "high"})
     assert refused.status_code == 400 and "reasoning_effort" in refused.json()["detail"]
+
+
+def test_gemini_thought_signatures_go_back_with_their_function_calls(http: httpx.Client,
+                                                                   fakes: dict[str, Fake]) -> None:
+    fake = fakes["google"]
+    fake.script = [Reply(calls=[("signed_1", "get_weather", {"city": "Oslo"})], finish="tool_calls"),
+                   Reply(text="Cold.")]
+    first = call(http, "google", kernel={"tools": TOOLS}).json()["logs"][0]["output_message"]
+    call_id = first["tool_calls"][0]["id"]
+    history = [first, {"role": "tool", "tool_call_id": call_id, "content": "-5C"}]
+    second = call(http, "google", kernel={"tools": TOOLS}, messages=history)
+    assert second.status_code == 200, second.text  # the fake refuses a signed call sent back unsigned
+    sent = fake.requests[-1].json()["contents"]
+    assert sent[-2]["parts"][0] == {"functionCall": {"id": "signed_1", "name": "get_weather", "args": {"city": "Oslo"}},
+                                    "thoughtSignature": signature("signed_1")}
+    assert sent[-1]["parts"][0]["functionResponse"]["id"] == "signed_1"
 
 
 def test_complete_endpoint_goes_to_openai_completions_with_suffix(http: httpx.Client, fakes: dict[str, Fake]) -> None:

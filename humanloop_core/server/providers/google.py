@@ -8,6 +8,7 @@ prefers the first when both are set); base URL ``GOOGLE_GEMINI_BASE_URL``. Roles
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import uuid
@@ -35,10 +36,35 @@ def _function_response(content: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {"result": text}
 
 
+_SIGNED = "gsig_"
+
+
+def pack_call_id(call_id: str, signature: str | None) -> str:
+    """A tool call id carrying Gemini's ``thoughtSignature``: the API wants it back with
+    the call on the next turn, and a Humanloop tool call has no field for it, but its id
+    does come back (in the assistant message and in the tool result)."""
+    if not signature:
+        return call_id
+    packed = base64.urlsafe_b64encode(json.dumps([call_id, signature]).encode()).decode().rstrip("=")
+    return _SIGNED + packed
+
+
+def unpack_call_id(call_id: str) -> tuple[str, str | None]:
+    if not call_id.startswith(_SIGNED):
+        return call_id, None
+    raw = call_id[len(_SIGNED):]
+    try:
+        inner, signature = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, TypeError):
+        return call_id, None
+    return str(inner), str(signature)
+
+
 def _parts(message: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
     if message.get("role") == "tool":
-        call_id = message.get("tool_call_id") or ""
-        response = {"name": names.get(call_id) or message.get("name") or "",
+        full_id = message.get("tool_call_id") or ""
+        call_id = unpack_call_id(full_id)[0]
+        response = {"name": names.get(full_id) or message.get("name") or "",
                     "response": _function_response(message.get("content"))}
         return [{"functionResponse": {"id": call_id, **response} if call_id else response}]
     parts: list[dict[str, Any]] = []
@@ -53,9 +79,10 @@ def _parts(message: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any
             parts.append({"inlineData": {"mimeType": inline[0], "data": inline[1]}})
     for call in message.get("tool_calls") or []:
         function_call = {"name": (call.get("function") or {}).get("name", ""), "args": arguments("google", call)}
-        if call.get("id"):
-            function_call["id"] = call["id"]
-        parts.append({"functionCall": function_call})
+        call_id, signature = unpack_call_id(call.get("id") or "")
+        if call_id:
+            function_call["id"] = call_id
+        parts.append({"functionCall": function_call, **({"thoughtSignature": signature} if signature else {})})
     return parts
 
 
@@ -132,7 +159,8 @@ def _candidate(candidate: dict[str, Any]) -> tuple[str, list[dict[str, Any]], st
             text += part["text"]
         elif "functionCall" in part:
             fc = part["functionCall"]
-            calls.append({"id": fc.get("id") or f"call_{uuid.uuid4().hex[:16]}", "type": "function",
+            call_id = pack_call_id(fc.get("id") or f"call_{uuid.uuid4().hex[:16]}", part.get("thoughtSignature"))
+            calls.append({"id": call_id, "type": "function",
                           "function": {"name": fc.get("name", ""), "arguments": json.dumps(fc.get("args") or {})}})
     reason = candidate.get("finishReason")
     finish = None if reason is None else ("tool_calls" if calls else FINISH.get(reason, "stop"))

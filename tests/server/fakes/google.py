@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -44,6 +45,10 @@ def check(body: Any) -> str | None:
         if not content.get("parts"):
             return f"* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty."
         kinds = {k for part in content["parts"] for k in part}
+        for part in content["parts"]:
+            call_id = (part.get("functionCall") or {}).get("id", "")
+            if call_id.startswith("signed_") and part.get("thoughtSignature") != signature(call_id):
+                return f"Function call is missing a thought_signature in functionCall parts (contents[{i}])"
         if "functionCall" in kinds and content["role"] != "model":
             return f"contents[{i}]: functionCall parts belong to the model role"
         if "functionResponse" in kinds and content["role"] != "user":
@@ -88,11 +93,17 @@ class GoogleFake(Fake):
 def _candidate(reply: Reply, text: str, calls: list[tuple[str, str, dict[str, Any]]], index: int,
                final: bool) -> dict[str, Any]:
     parts: list[dict[str, Any]] = [{"text": text}] if text else []
-    parts += [{"functionCall": {"id": i, "name": n, "args": a}} for i, n, a in calls]
+    # Gemini 3 signs its function calls; the signature must come back with the call.
+    parts += [{"functionCall": {"id": i, "name": n, "args": a}, "thoughtSignature": signature(i)} for i, n, a in calls]
     candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts or [{"text": ""}]}, "index": index}
     if final:
         candidate["finishReason"] = FINISH[reply.finish]
     return candidate
+
+
+def signature(call_id: str) -> str:
+    """The fake's thoughtSignature for a call (opaque base64 bytes, as Gemini's are)."""
+    return base64.b64encode(f"sig-{call_id}".encode()).decode()
 
 
 def _usage(reply: Reply) -> dict[str, int]:
