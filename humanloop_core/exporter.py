@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -21,13 +22,15 @@ from typing import Any
 
 try:
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+    from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("exporting spans to Humanloop needs the OpenTelemetry SDK: "
                       "pip install opentelemetry-sdk") from exc
 
 from opentelemetry.trace import Tracer
 
+from ._tracing._light import LightTracer
 from ._tracing._processor import HumanloopSpanProcessor, backoff
 
 __all__ = ["HumanloopSpanProcessor", "TracingPipeline", "backoff", "instrument_providers", "pipeline",
@@ -73,15 +76,39 @@ def pipeline(api_key: str, base_url: str, *, instrument: bool = True) -> Tracing
     with _LOCK:
         found = _PIPELINES.get(key)
         if found is None or found.processor._closed:
-            provider = TracerProvider(resource=Resource.create({}))
+            provider = _PipelineProvider(resource=Resource.create({}))
             processor = HumanloopSpanProcessor(api_key, base_url)
             provider.add_span_processor(processor)
-            found = TracingPipeline(provider, processor, provider.get_tracer("humanloop_core.decorators"))
+            found = TracingPipeline(provider, processor, _light_tracer(provider, processor))
             _PIPELINES[key] = found
         if instrument and not found.instrumented:
             found.instrumented = True
             found.instrumentors = instrument_providers(found.provider)
         return found
+
+
+class _PipelineProvider(TracerProvider):
+    """A pipeline's provider: knows whether anything but Humanloop export reads its spans."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.processors = 0
+        # A sampler chosen through the environment must see every span: SDK spans then.
+        self.sampler_configured = bool(os.environ.get("OTEL_TRACES_SAMPLER"))
+
+    def add_span_processor(self, span_processor: SpanProcessor) -> None:
+        super().add_span_processor(span_processor)
+        self.processors += 1
+
+    def only_humanloop(self) -> bool:
+        return self.processors == 1 and not self.sampler_configured
+
+
+def _light_tracer(provider: _PipelineProvider, processor: HumanloopSpanProcessor) -> Tracer:
+    name = "humanloop_core.decorators"
+    sdk = provider.get_tracer(name)
+    return LightTracer(sdk, provider.only_humanloop, provider.resource, InstrumentationScope(name),
+                       processor.on_start, processor.on_end)
 
 
 def pipeline_for(client: Any, *, instrument: bool = True) -> TracingPipeline:

@@ -30,6 +30,11 @@ from typing import Any
 from tests.benchmarks._common import Row, compare, print_rows, row
 
 BASELINE = "undecorated"
+# hl.tool's path: the pipeline's tracer, light spans while only Humanloop export reads them.
+DOWN = "@tool, hl.tool pipeline (light spans), server down"
+# What hl.tool did before light spans, and what an app's own provider + our processor pays.
+SDK_DOWN = "@tool, SDK span + Humanloop exporter, server down"
+UP = "@tool, hl.tool pipeline (light spans), server up"
 QUEUE = 10_000_000  # never full while timing: the queued path, not the drop path, is measured
 
 
@@ -73,12 +78,14 @@ def decorator_rows(loops: int, repeats: int) -> list[Row]:
     the server process) compete for the CPU, so they are kept out of the other phase."""
     from opentelemetry import trace
 
-    from humanloop_core.exporter import HumanloopSpanProcessor
+    from humanloop_core.exporter import HumanloopSpanProcessor, pipeline
     from tests.reliability.server_process import ServerProcess
 
     plain = _provider()
     down = HumanloopSpanProcessor("k", _closed_url(), max_queue_size=QUEUE)
     down_provider = _provider(down)
+    light = pipeline("k", _closed_url(), instrument=False)
+    light.processor._max_queue = QUEUE  # the queued path, as for the others
     bare = plain.get_tracer("bare")
     try:
         first = compare({
@@ -86,32 +93,34 @@ def decorator_rows(loops: int, repeats: int) -> list[Row]:
             "a bare SDK span around it (reference)": lambda: _bare(bare),
             "@tool, no OpenTelemetry SDK": _decorated(trace.get_tracer("bench")),
             "@tool, SDK span, no exporter": _decorated(plain.get_tracer("bench")),
-            "@tool, Humanloop exporter, server down": _decorated(down_provider.get_tracer("bench")),
+            SDK_DOWN: _decorated(down_provider.get_tracer("bench")),
+            DOWN: _decorated(light.tracer),
         }, loops=loops, repeats=repeats)
     finally:
-        down_provider.shutdown(), plain.shutdown()
+        down_provider.shutdown(), plain.shutdown(), light.shutdown()
     with tempfile.TemporaryDirectory() as tmp:
         server = ServerProcess(Path(tmp) / "bench.sqlite").start()
-        up = HumanloopSpanProcessor(server.api_key, server.base_url, max_queue_size=QUEUE)
-        up_provider = _provider(up)
+        up_pipeline = pipeline(server.api_key, server.base_url, instrument=False)
+        up = up_pipeline.processor
+        up._max_queue = QUEUE
         try:
             second = compare({
                 BASELINE: lambda: _target(1, label="y"),
-                "@tool, Humanloop exporter, server up": _decorated(up_provider.get_tracer("bench")),
+                UP: _decorated(up_pipeline.tracer),
             }, loops=loops, repeats=repeats)
             delivered = up.force_flush(300_000)
         finally:
-            up_provider.shutdown()
+            up_pipeline.shutdown()
             server.stop()
     assert delivered and up.exported > 0 and up.dropped == 0, (up.exported, up.dropped)
     rows = [row(f"call, {name}", s * 1e6, "us/call", s / first[BASELINE]) for name, s in first.items()]
-    up_name = "@tool, Humanloop exporter, server up"
-    rows.append(row(f"call, {up_name}", second[up_name] * 1e6, "us/call", second[up_name] / second[BASELINE]))
-    rows.append(row("added per call, exporter, server down",
-                    max((first["@tool, Humanloop exporter, server down"] - first[BASELINE]) * 1e6, 1e-3),
-                    "us", None, "<20 us"))
-    rows.append(row("added per call, exporter, server up",
-                    max((second[up_name] - second[BASELINE]) * 1e6, 1e-3), "us", None))
+    rows.append(row(f"call, {UP}", second[UP] * 1e6, "us/call", second[UP] / second[BASELINE]))
+    rows.append(row("added per call, hl.tool (light spans), server down",
+                    max((first[DOWN] - first[BASELINE]) * 1e6, 1e-3), "us", None, "<20 us"))
+    rows.append(row("added per call, exporter on an app's SDK provider, server down",
+                    max((first[SDK_DOWN] - first[BASELINE]) * 1e6, 1e-3), "us", None))
+    rows.append(row("added per call, hl.tool (light spans), server up",
+                    max((second[UP] - second[BASELINE]) * 1e6, 1e-3), "us", None))
     return rows
 
 
