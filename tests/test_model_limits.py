@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,14 +51,23 @@ def test_output_reserve_leaves_room_for_the_input() -> None:
 
 
 @pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No download can happen, and nothing loaded earlier in the process is reused."""
+def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No download can happen, no cache warmed by an earlier run helps (tiktoken caches even
+    local files, keyed by path, in a shared temp dir: a warm cache hid a fresh venv's
+    failure), and nothing loaded earlier in the process is reused."""
+    read_file = tiktoken.load.read_file
+
     def no_network(blobpath: str) -> bytes:
-        raise AssertionError(f"tried to download {blobpath}")
+        if "://" in blobpath:
+            raise AssertionError(f"tried to download {blobpath}")
+        return read_file(blobpath)
 
     monkeypatch.setattr(tiktoken.load, "read_file", no_network)
     monkeypatch.setattr(tiktoken.registry, "ENCODINGS", {})
+    # An empty default cache (tiktoken reads the variable on every load); TIKTOKEN_CACHE_DIR
+    # stays unset, since a cache the user chose disables the bundled one.
     monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("DATA_GYM_CACHE_DIR", str(tmp_path / "empty-cache"))
     tokens._encoding.cache_clear()
     yield
     tokens._encoding.cache_clear()
