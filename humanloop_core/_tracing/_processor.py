@@ -182,16 +182,14 @@ class HumanloopSpanProcessor(SpanProcessor):
                         continue
                 if body is None:
                     body = self._encode(batch)
-                outcome = self._send(client, body) if body else "refused"
-                if outcome == "retry":
+                outcome = self._send(client, body, len(batch)) if body else len(batch)
+                if outcome is None:
                     attempt += 1
                     # Waiting on _stop (not sleep) lets shutdown end a long backoff.
                     self._stop.wait(backoff(attempt, self._max_backoff))
                     continue
-                if outcome == "refused":
-                    self.rejected += len(batch)
-                else:
-                    self.exported += len(batch)
+                self.rejected += outcome
+                self.exported += len(batch) - outcome
                 batch, body, attempt = [], None, 0
                 if self._queue:
                     self._wake.set()
@@ -216,16 +214,29 @@ class HumanloopSpanProcessor(SpanProcessor):
             logger.debug("span export could not encode a batch", exc_info=True)
             return b""
 
-    def _send(self, client: httpx.Client, body: bytes) -> str:
+    def _send(self, client: httpx.Client, body: bytes, size: int) -> int | None:
+        """How many spans of the batch the server refused (all of it on a 4xx, those its
+        OTLP partial success names on a 200), or None to retry."""
         try:
             response = client.post(self._url, content=body, headers=self._headers)
         except httpx.HTTPError as exc:
             logger.debug("span export failed, will retry: %s", type(exc).__name__)
-            return "retry"
+            return None
         if response.status_code == 429 or response.status_code >= 500:
-            return "retry"
+            return None
         if response.status_code >= 400:
             logger.debug("span export refused: %s %s", response.status_code, response.text[:200])
-            return "refused"
-        return "sent"
+            return size
+        return min(_partially_rejected(response), size)
 
+
+def _partially_rejected(response: httpx.Response) -> int:
+    """``partialSuccess.rejectedSpans`` of an OTLP/JSON answer (0 when absent or unreadable)."""
+    try:
+        partial = response.json().get("partialSuccess") or {}
+        rejected = int(partial.get("rejectedSpans") or 0)
+    except (ValueError, AttributeError, TypeError):
+        return 0
+    if rejected:
+        logger.debug("span export: %d spans refused: %s", rejected, str(partial.get("errorMessage"))[:200])
+    return max(rejected, 0)

@@ -119,6 +119,11 @@ def test_logs_filter_count_and_refuse_duplicates_or_orphans(store: Store) -> Non
         store.insert_log({**_log(file, version, "log_9"), "version_id": "prv_gone"})
     batch = [_log(file, version, "log_1"), _log(file, version, "log_4"), _log(file, version, "log_5")]
     assert store.insert_logs(batch) == 2 and store.insert_logs(batch) == 0
+    # OTLP ingestion hangs logs of later batches into the tree, and re-points them.
+    store.set_trace_parent(["log_4", "log_5"], "log_1")
+    assert [r["id"] for r in store.child_logs("trace_parent_id", "log_1")] == ["log_3", "log_4", "log_5"]
+    store.set_trace_parent(["log_5"], None)
+    assert store.get_log("log_5")["trace_parent_id"] is None  # type: ignore[index]
     store.update_log("log_2", {"output": "edited"})
     assert store.get_log("log_2")["body"] == {"output": "edited"}
     assert store.delete_logs(["log_2", "log_missing"]) == 1

@@ -117,3 +117,25 @@ def test_spans_made_while_the_server_is_down_arrive_when_it_returns(tmp_path, un
         assert total == 6 and sorted(r["body"]["output"] for r in rows) == ["2", "3", "4", "5", "6", "7"]
     assert processor.dropped == 0
     provider.shutdown()
+
+
+def test_spans_the_server_refuses_in_a_partial_success_count_as_rejected(local_server: LocalServer,
+                                                                        unique_path: str) -> None:
+    """A tool log at a prompt's path is refused inside an accepted batch: counted as
+    rejected, not exported, so exported stays what was stored."""
+    import httpx
+
+    taken = httpx.post(f"{local_server.base_url}/prompts", json={"path": f"{unique_path}/taken", "model": "m"},
+                       headers={"X-API-KEY": local_server.api_key})
+    assert taken.status_code == 200, taken.text
+    processor = HumanloopSpanProcessor(local_server.api_key, local_server.base_url, schedule_delay=0.02)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("test")
+    tool(path=f"{unique_path}/taken", tracer=tracer)(lambda: 1)()
+    tool(path=f"{unique_path}/free", tracer=tracer)(lambda: 2)()
+    assert processor.force_flush(10_000)
+    assert (processor.exported, processor.rejected, processor.dropped) == (1, 1, 0)
+    free = local_server.store.get_file_by_path(f"{unique_path}/free")
+    assert free is not None and sum(local_server.store.count_logs(free["id"]).values()) == 1
+    provider.shutdown()
