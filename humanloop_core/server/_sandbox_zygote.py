@@ -19,7 +19,7 @@ refuses files, sockets, processes, signals, ctypes and imports of modules not lo
 step 1, stdout captured. A wall clock per child is kept here: past it the child is killed.
 
 Protocol on stdin/stdout: frames of a 4-byte big-endian length and a JSON object.
-In: ``{"id", "code", "entry", "args", "kwargs", "timeout", "memory"}``. Out: ``{"id", "ok", "value"
+In: ``{"id", "code", "entry", "args", "kwargs", "env", "timeout", "memory"}``. Out: ``{"id", "ok", "value"
 | "error", "kind", "stdout", "duration"}``; kinds: ``ok``, ``error``, ``timeout``,
 ``memory``, ``crash``, ``invalid``.
 """
@@ -158,6 +158,9 @@ def _run_job(job: dict[str, Any], result_fd: int) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
     captured = io.StringIO()
     sys.stdout = sys.stderr = captured
+    # The job's own environment (a tool's variables), set before the audit hook refuses putenv.
+    os.environ.clear()
+    os.environ.update({str(k): str(v) for k, v in (job.get("env") or {}).items()})
     started = time.monotonic()
     message: dict[str, Any]
     sys.addaudithook(_audit)

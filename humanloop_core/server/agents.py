@@ -228,8 +228,10 @@ async def _run_tool(run: AgentRun, sandbox: Sandbox, tool: dict[str, Any], call:
     try:
         arguments = json.loads(call["function"].get("arguments") or "{}")
         fields["inputs"] = arguments if isinstance(arguments, dict) else {"arguments": arguments}
+        # Only this tool's environment variables reach its code; they go nowhere else.
+        env = await asyncio.to_thread(run.store.env_vars, tool["file"]["id"])
         result = await sandbox.run(kernel["source_code"], [], kwargs=fields["inputs"],
-                                   entry=(kernel.get("function") or {}).get("name"))
+                                   entry=(kernel.get("function") or {}).get("name"), env=env)
         if result.ok:
             fields["output"] = result.value if isinstance(result.value, str) else json.dumps(result.value)
         else:

@@ -65,9 +65,17 @@ def populate(store: Store, file_id: str, inputs: dict[str, Any], version_id: str
 
 
 # -- tool environment variables -------------------------------------------------------
+def masked(value: str) -> str:
+    """What reads show of a variable's value: a fixed mask, plus the last four characters
+    of a long value as a hint (short values would be given away by them)."""
+    return "********" + (value[-4:] if len(value) >= 16 else "")
+
+
 def environment_variables(store: Store, tool_id: str) -> list[dict[str, str]]:
+    """The tool's variables, values masked: they are written once and only ever read
+    whole by the sandbox that runs the tool (toolcalls, agents), never by an endpoint."""
     files.get_file(store, files.KINDS["tool"], tool_id)
-    return [{"name": k, "value": v} for k, v in store.env_vars(tool_id).items()]
+    return [{"name": k, "value": masked(v)} for k, v in store.env_vars(tool_id).items()]
 
 
 def add_environment_variables(store: Store, tool_id: str, values: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -100,10 +100,12 @@ class Sandbox:
         self.isolation: dict[str, Any] = {}
 
     async def run(self, code: str, args: list[Any], *, kwargs: dict[str, Any] | None = None,
-                  entry: str | None = None, timeout: float | None = None) -> SandboxResult:
+                  entry: str | None = None, timeout: float | None = None,
+                  env: dict[str, str] | None = None) -> SandboxResult:
         """Define ``code``, call its function ``entry`` (default: the last one it defines)
-        with ``args`` and ``kwargs`` (JSON values) and return how that went. Raises :class:`SandboxError`
-        only when the sandbox itself failed."""
+        with ``args`` and ``kwargs`` (JSON values) and return how that went. ``env`` is the
+        job's whole environment (a tool's own variables; the zygote's is empty), handed over
+        the pipe only, never logged. Raises :class:`SandboxError` only when the sandbox itself failed."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._concurrency)
         limit = self.timeout if timeout is None else timeout
@@ -113,7 +115,7 @@ class Sandbox:
             future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             self._pending[job_id] = future
             frame = json.dumps({"id": job_id, "code": code, "entry": entry, "args": args,
-                                "kwargs": kwargs or {},
+                                "kwargs": kwargs or {}, "env": env or {},
                                 "timeout": limit, "memory": self.memory_mb << 20},
                                separators=(",", ":"), default=str).encode()
             try:

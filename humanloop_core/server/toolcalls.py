@@ -46,8 +46,10 @@ async def call(store: Store, sandbox: Sandbox, body: ToolCallBody, version_id: s
     fields["start_time"] = fields.get("start_time") or now()
     clock = time.monotonic()
     try:
+        # Only this tool's environment variables reach its code; they go nowhere else.
+        env = await asyncio.to_thread(store.env_vars, file["id"])
         result = await sandbox.run(kernel["source_code"], [], kwargs=body.inputs or {},
-                                   entry=(kernel.get("function") or {}).get("name"))
+                                   entry=(kernel.get("function") or {}).get("name"), env=env)
         if result.ok:
             fields["output"] = result.value if isinstance(result.value, str) else json.dumps(result.value)
         else:

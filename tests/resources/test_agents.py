@@ -79,5 +79,5 @@ async def test_csv_upload_and_environment_variables(hl: Api, unique_path: str) -
     assert isinstance(updated, types.DatasetResponse) and updated.datapoints_count == 3
     tool = await hl.tools.upsert(path=unique_path + "/t", function=WEATHER)
     listed = await hl.tools.add_environment_variable(tool.id, request=[{"name": "K", "value": "v"}])
-    assert [(v.name, v.value) for v in listed] == [("K", "v")]
+    assert [(v.name, v.value) for v in listed] == [("K", "********")]  # values come back masked
     assert await hl.tools.delete_environment_variable(tool.id, "K") == []

@@ -135,3 +135,22 @@ def test_save_false_stores_nothing(sdk: Humanloop, unique_path: str) -> None:
     agent_id = sdk.files.retrieve_by_path(path=path).id
     assert list(sdk.logs.list(file_id=agent_id)) == []
     assert list(sdk.logs.list(file_id=tool_id)) == []
+
+
+def test_server_side_tool_gets_its_environment_variables(
+        sdk: Humanloop, unique_path: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    secret = "agent-tool-secret-0123456789"
+    path, tool_id = _agent(sdk, unique_path)
+    # the tool answers whether its variable holds the value (reversed, so no output holds it)
+    sdk.tools.upsert(path=path.rsplit("/", 1)[0] + "/weather", function=WEATHER, source_code=(
+        "import os\ndef get_weather(city):\n"
+        "    return f'{city}: {os.environ.get(\"WEATHER_KEY\", \"\")[::-1]!r}'\n"))
+    sdk.tools.add_environment_variable(id=tool_id, request=[{"name": "WEATHER_KEY", "value": secret}])
+    result = sdk.agents.call(path=path, inputs={"topic": "travel"},
+                             messages=[{"role": "user", "content": "weather in 'Oslo'"}])
+    assert result.output == f"The tool returned: get_weather -> Oslo: {secret[::-1]!r}"
+    log = sdk.logs.get(id=result.id)
+    stored = log.json() if not isinstance(log, dict) else str(log)
+    assert secret[::-1] in stored and secret not in stored and secret not in result.json()
+    assert secret not in caplog.text

@@ -4,6 +4,8 @@ upload, the newer log fields and file descriptions."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 humanloop = pytest.importorskip("humanloop")
@@ -74,13 +76,56 @@ def test_tool_environment_variables(sdk: Humanloop, unique_path: str) -> None:
     assert sdk.tools.get_environment_variables(id=tool.id) == []
     listed = sdk.tools.add_environment_variable(id=tool.id, request=[
         {"name": "B", "value": "2"}, {"name": "A", "value": "1"}])
-    assert [(v.name, v.value) for v in listed] == [("A", "1"), ("B", "2")]
-    listed = sdk.tools.add_environment_variable(id=tool.id, request=[{"name": "A", "value": "9"}])
-    assert [(v.name, v.value) for v in listed] == [("A", "9"), ("B", "2")]
+    assert [(v.name, v.value) for v in listed] == [("A", "********"), ("B", "********")]
+    long = "sk-live-0123456789abcdef"
+    listed = sdk.tools.add_environment_variable(id=tool.id, request=[{"name": "A", "value": long}])
+    # values are never read back whole: a mask, and a long value's last four as a hint
+    assert [(v.name, v.value) for v in listed] == [("A", "********cdef"), ("B", "********")]
+    assert [(v.name, v.value) for v in sdk.tools.get_environment_variables(id=tool.id)] == [
+        ("A", "********cdef"), ("B", "********")]
     assert [v.name for v in sdk.tools.delete_environment_variable(id=tool.id, name="A")] == ["B"]
     with pytest.raises(humanloop.core.api_error.ApiError) as info:
         sdk.tools.delete_environment_variable(id=tool.id, name="A")
     assert info.value.status_code == 404
+
+
+SECRET = "s3cr3t-value-0123456789"
+# The tool compares its variable with the reversed value it is given (the value itself in
+# the inputs would be logged as inputs are).
+READS_ENV = ("import os\n"
+             "def f(want):\n"
+             "    return {'names': sorted(os.environ), 'match': os.environ.get('API_TOKEN', '')[::-1] == want}\n")
+
+
+def test_tools_run_with_their_own_environment_variables(
+        sdk: Humanloop, local_server: LocalServer, unique_path: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    function = {"name": "f", "description": "d", "parameters": {"type": "object"}}
+    tool = sdk.tools.upsert(path=unique_path + "/with", function=function, source_code=READS_ENV)
+    other = sdk.tools.upsert(path=unique_path + "/without", function=function,
+                             source_code=READS_ENV)
+    sdk.tools.add_environment_variable(id=tool.id, request=[{"name": "API_TOKEN", "value": SECRET},
+                                                            {"name": "REGION", "value": "eu"}])
+    called = sdk.tools.call(id=tool.id, inputs={"want": SECRET[::-1]})
+    assert called.error is None and called.output is not None
+    assert json.loads(called.output) == {"names": ["API_TOKEN", "REGION"], "match": True}
+    # another tool sees none of them (and nothing of the server's environment)
+    alone = sdk.tools.call(id=other.id, inputs={"want": SECRET[::-1]})
+    assert json.loads(alone.output or "") == {"names": [], "match": False}
+    # the value is nowhere the server writes: not in the response, the stored log, a log line
+    log = sdk.logs.get(id=called.id)
+    listed = sdk.tools.get_environment_variables(id=tool.id)
+    for text in (called.json(), json.dumps(log if isinstance(log, dict) else log.dict(), default=str),
+                 json.dumps([v.dict() for v in listed]), caplog.text):
+        assert SECRET not in text
+    # a failing tool's error names what failed, not the variables' values
+    failing = sdk.tools.upsert(path=unique_path + "/fails", function=function, source_code=(
+        "import os\ndef f():\n    raise KeyError(len(os.environ['API_TOKEN']))\n"))
+    sdk.tools.add_environment_variable(id=failing.id, request=[{"name": "API_TOKEN", "value": SECRET}])
+    failed = sdk.tools.call(id=failing.id, inputs={})
+    assert failed.error and f"KeyError: {len(SECRET)}" in failed.error and SECRET not in failed.json()
+    assert SECRET not in caplog.text
 
 
 def test_csv_upload_adds_a_version(sdk: Humanloop, unique_path: str) -> None:
