@@ -172,12 +172,15 @@ def create_app(store: Store, api_key: str, providers: ProviderRegistry | None = 
     app.state.providers = registry
     app.state.worker = worker
     app.state.draining = draining
+    # The call and log routes first: the router tries routes in order, and matching each
+    # costs a regex and FastAPI's scope bookkeeping (~95 routes before prompts.call cost
+    # more than the call's own storage). No path of theirs is served by a later route.
+    app.include_router(logging_routes.router, prefix=API_PREFIX)
     for kind in files.KINDS.values():
         app.include_router(file_router(kind), prefix=API_PREFIX)
     app.include_router(paths_router, prefix=API_PREFIX)
     app.include_router(agents_routes.router, prefix=API_PREFIX)
     app.include_router(toolcalls.router, prefix=API_PREFIX)
-    app.include_router(logging_routes.router, prefix=API_PREFIX)
     app.include_router(catalog.router, prefix=API_PREFIX)
     app.include_router(evaluations.router, prefix=API_PREFIX)
     # OTLP paths are absolute: /v1/traces is where every OTLP exporter sends by default.

@@ -7,17 +7,22 @@ Every call is logged, failures included, so a broken provider leaves a trace.
 The async shells never touch the store on the event loop: a writer in another process
 holding the SQLite lock would otherwise freeze every request for the busy timeout.
 Storage runs in worker threads (``to_thread.run_sync``, which also finishes a write it
-started when the request is cancelled).
+started when the request is cancelled), in two lanes of a few threads each (:func:`_lanes`):
+one starts calls (resolve, render), one finishes them (commit the log, build the answer).
+A call that has its completion never queues behind a thousand calls still starting, and a
+few threads keep the GIL with the event loop instead of forty threads fighting over it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from anyio import to_thread
@@ -32,6 +37,29 @@ from .store import Conflict, Row, Store, new_id, now
 
 PROMPT = files.KINDS["prompt"]
 logger = logging.getLogger("humanloop_core.server")
+_T = TypeVar("_T")
+# Threads per lane. SQLite commits one write at a time and every thread shares one GIL:
+# more threads only add switching. On the shared 40-thread pool the rate at 100 connections
+# fell to 0.53-0.69x the rate at 10 (bench_server_load); with the lanes it holds. PostgreSQL
+# round trips still overlap across a lane's threads.
+LANE_THREADS = 6
+_lane_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]]
+_lane_limiters = weakref.WeakKeyDictionary()
+
+
+def _lanes() -> tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]:
+    """(start lane, finish lane) of the running loop (a limiter belongs to one loop, and
+    tests run several servers, each on its own)."""
+    loop = asyncio.get_running_loop()
+    lanes = _lane_limiters.get(loop)
+    if lanes is None:
+        lanes = _lane_limiters[loop] = (anyio.CapacityLimiter(LANE_THREADS), anyio.CapacityLimiter(LANE_THREADS))
+    return lanes
+
+
+async def _finishing(fn: Callable[..., _T], *args: Any) -> _T:
+    """Run store work that completes a call, off the loop, in the finish lane."""
+    return await to_thread.run_sync(fn, *args, limiter=_lanes()[1])
 
 
 @dataclass
@@ -71,6 +99,12 @@ def prepare(store: Store, request: t.PromptCallRequest, version_id: str | None,
     provider_request.logprobs = request.logprobs
     provider_request.suffix = request.suffix
     return CallPlan(request, file, version, messages, provider_request)
+
+
+async def prepare_off_loop(store: Store, request: t.PromptCallRequest, version_id: str | None,
+                           environment: str | None) -> CallPlan:
+    """:func:`prepare` in the start lane."""
+    return await to_thread.run_sync(prepare, store, request, version_id, environment, limiter=_lanes()[0])
 
 
 def _snippets(store: Store, kernel: dict[str, Any]) -> Callable[[str, str], str | None]:
@@ -126,8 +160,7 @@ def call_response(store: Store, plan: CallPlan, body: dict[str, Any]) -> dict[st
     }
     # `log_id` as the official SDK 0.8.38 reads it; `id` as older clients do.
     wire.update(id=plan.log_id, log_id=plan.log_id, messages=plan.messages, environment=req.environment,
-                prompt=files.file_response(store, PROMPT, store.get_file(plan.file["id"]) or plan.file,
-                                           plan.version),
+                prompt=files.file_response(store, PROMPT, _file_after(plan, body), plan.version),
                 logs=[sample_entry(sample, completion, i) for i, completion in enumerate(plan.samples or [None])])
     if req.return_inputs is not False:
         wire["inputs"] = body.get("inputs", {})
@@ -136,6 +169,14 @@ def call_response(store: Store, plan: CallPlan, body: dict[str, Any]) -> dict[st
     if req.trace_parent_id:
         wire["trace_id"] = logs.trace_root(store, {"id": plan.log_id, "trace_parent_id": req.trace_parent_id})["id"]
     return t.PromptCallResponse.model_validate(wire).to_wire()
+
+
+def _file_after(plan: CallPlan, body: dict[str, Any]) -> Row:
+    """The file row as the call's own write left it (``insert_log`` sets ``last_used_at`` to
+    the log's time), without reading it back."""
+    if plan.request.save is False:
+        return plan.file
+    return {**plan.file, "last_used_at": body.get("created_at") or plan.file["last_used_at"]}
 
 
 def sample_entry(first: dict[str, Any], completion: Completion | None, index: int) -> dict[str, Any]:
@@ -157,10 +198,10 @@ async def call(store: Store, registry: ProviderRegistry, plan: CallPlan) -> dict
     try:
         completion = await _complete(registry, plan)
     except ProviderError as exc:
-        await to_thread.run_sync(record, store, plan, None, str(exc))
+        await _finishing(record, store, plan, None, str(exc))
         headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
         raise ApiProblem(exc.status, f"{exc} (logged as {plan.log_id})", headers) from None
-    return await to_thread.run_sync(_record_and_answer, store, plan, completion)
+    return await _finishing(_record_and_answer, store, plan, completion)
 
 
 def _record_and_answer(store: Store, plan: CallPlan, completion: Completion) -> dict[str, Any]:
@@ -278,14 +319,14 @@ async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> As
         completion.tool_calls = list(calls.values()) or None
         with anyio.CancelScope(shield=True):
             try:
-                await to_thread.run_sync(record, store, plan, completion, "stream interrupted before the end")
+                await _finishing(record, store, plan, completion, "stream interrupted before the end")
             except Exception:
                 logger.exception("could not store the log of an interrupted stream")
         raise
     completion.tool_calls = list(calls.values()) or None
     body: dict[str, Any] = {}
     try:
-        body = await to_thread.run_sync(record, store, plan, completion if error is None or produced else None, error)
+        body = await _finishing(record, store, plan, completion if error is None or produced else None, error)
     except Conflict as exc:  # the prompt was deleted while the stream ran: say so, last
         error = str(exc)
         pending = None

@@ -99,7 +99,10 @@ class Worker:
                     task = asyncio.create_task(self._run(job))
                     self._tasks[task] = job
                     task.add_done_callback(self._forget)
-                if not scanned and not claimed:
+                # A partial batch means the scan caught up: wait for the next poll (or a
+                # wake) rather than scanning again at once. Under steady calls an eager
+                # rescan found one new log each time and took the write lock per call.
+                if scanned < monitoring.BATCH and not claimed:
                     self._wake.clear()
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.poll_interval)

@@ -4,14 +4,16 @@ kind and the ``/logs`` collection."""
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from humanloop_core import types as t
 
 from .. import calls, files, logs
+from ..providers import ProviderRegistry
+from ..serving import Draining
 from ..store import Store
-from .common import DB, Drain, Page, Providers, Size, no_content, off_loop, ok, page_of
+from .common import DB, Page, Size, no_content, ok, page_of
 
 router = APIRouter()
 KINDS = files.KINDS
@@ -21,11 +23,16 @@ KINDS = files.KINDS
              responses={200: {"model": t.PromptCallResponse,
                               "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/PromptCallStreamResponse"}}}}})
 async def call_prompt(*, body: t.PromptCallRequest, version_id: str | None = None,
-                      environment: str | None = None, db: DB,
-                      registry: Providers, draining: Drain) -> Any:
+                      environment: str | None = None, request: Request) -> Any:
+    # The app's parts read from its state directly: the hottest route skips solving three
+    # dependencies per request (the same objects ``DB``/``Providers``/``Drain`` give).
+    state = request.app.state
+    db: Store = state.store
+    registry: ProviderRegistry = state.providers
+    draining: Draining = state.draining
     # Both kinds of call write their log on the way out, even when cancelled at shutdown.
     draining.add_current()
-    plan = await off_loop(calls.prepare, db, body, version_id, environment)
+    plan = await calls.prepare_off_loop(db, body, version_id, environment)
     if body.stream:
         return StreamingResponse(draining.track(calls.stream(db, registry, plan)), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
