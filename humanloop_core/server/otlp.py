@@ -8,9 +8,11 @@ A log's ``trace_parent_id`` is the log of its nearest ancestor span that is a lo
 walking ``parent_span_id`` through spans that are not logs (HTTP spans, chain steps). An
 explicit ``humanloop.log.trace_parent_id`` (the official SDK's spans carry no parent span
 id) wins. When the walk reaches a span not seen yet, the log points at that span's would-be
-log and is re-pointed if the span turns out not to be a log. Spans seen are remembered
-per process, up to :data:`SPAN_MEMORY`; a tree split across batches sent to different
-server processes may therefore stay cut where a non-log span joins them.
+log and is re-pointed if the span turns out not to be a log. Spans that are not logs are
+stored (``otlp_spans``), so a batch sent to another server process (``--workers``, a
+replica) still walks through them, and the logs another process hung under such a span's
+would-be log are found through ``logs.trace_parent_id`` and re-pointed; each process also
+keeps the spans it saw, up to :data:`SPAN_MEMORY`, to walk most batches without a query.
 """
 
 from __future__ import annotations
@@ -71,8 +73,6 @@ class OtlpIngest:
         self._lock = threading.Lock()
         # span -> (parent span, its log id or None); what later batches walk through.
         self._spans: OrderedDict[SpanKey, tuple[SpanKey | None, str | None]] = OrderedDict()
-        # unseen span -> logs provisionally pointing at its would-be log.
-        self._pending: dict[SpanKey, list[str]] = {}
 
     def ingest(self, spans: list[OtelSpan]) -> IngestResult:
         result = IngestResult()
@@ -83,6 +83,7 @@ class OtlpIngest:
                 if log_plan is not None:
                     log_id = log_plan.existing_log_id or log_id_for(span.trace_id, span.span_id)
                 self._remember((span.trace_id, span.span_id), span, log_id)
+        self._recall_ancestors([s for s, _ in plans])
         versions: dict[str, tuple[Row, Row]] = {}  # one resolve per file and kernel per batch
         rows: list[Row] = []
         for span, log_plan in plans:
@@ -99,7 +100,9 @@ class OtlpIngest:
                 rows.append(row)
         # One transaction for the batch; ids already stored (a resent batch) are skipped.
         self.store.insert_logs(rows)
-        self._settle_pending([s for s, p in plans if p is None])
+        non_logs = [s for s, p in plans if p is None]
+        self.store.put_otlp_spans([(s.trace_id, s.span_id, s.parent_span_id) for s in non_logs])
+        self._settle_pending(non_logs)
         return result
 
     # -- planning and storing --------------------------------------------------------------
@@ -134,7 +137,7 @@ class OtlpIngest:
         file, version = versions[key]
         fields = logs.log_fields(request)
         explicit_parent = fields.pop("trace_parent_id", None)
-        parent = explicit_parent or self._parent_log(span, log_id)
+        parent = explicit_parent or self._parent_log(span)
         return log_id, logs.log_row(log_plan.kind, file, version, fields, trace_parent_id=parent,
                                     log_id=log_id)
 
@@ -148,7 +151,7 @@ class OtlpIngest:
                 changes.setdefault("trace_status", "complete")
             self.store.update_log(existing["id"], {**existing["body"], **changes})
         if existing.get("trace_parent_id") is None:
-            parent = log_plan.explicit.get("trace_parent_id") or self._parent_log(span, existing["id"])
+            parent = log_plan.explicit.get("trace_parent_id") or self._parent_log(span)
             if parent and parent != existing["id"]:
                 self.store.set_trace_parent([existing["id"]], parent)
         return str(existing["id"])
@@ -159,23 +162,35 @@ class OtlpIngest:
         self._spans[key] = (parent, log_id)
         self._spans.move_to_end(key)
         while len(self._spans) > self._memory:
-            old, _ = self._spans.popitem(last=False)
-            self._pending.pop(old, None)
+            self._spans.popitem(last=False)
 
-    def _parent_log(self, span: OtelSpan, log_id: str) -> str | None:
+    def _recall_ancestors(self, spans: list[OtelSpan]) -> None:
+        """Learn from the store the non-log ancestors of this batch's spans that this process
+        has not seen (another worker or replica stored them, or this one forgot them)."""
         with self._lock:
-            return self._resolve((span.trace_id, span.parent_span_id) if span.parent_span_id else None,
-                                 log_id)
+            wanted = {(s.trace_id, s.parent_span_id) for s in spans if s.parent_span_id} - self._spans.keys()
+        for _ in range(_MAX_HOPS):
+            if not wanted:
+                return
+            found = self.store.otlp_span_parents(sorted(wanted))
+            with self._lock:
+                for (trace_id, span_id), parent in found.items():
+                    self._spans[(trace_id, span_id)] = ((trace_id, parent) if parent else None, None)
+                wanted = {(t, p) for (t, _), p in found.items() if p} - self._spans.keys()
 
-    def _resolve(self, key: SpanKey | None, waiting_log: str) -> str | None:
-        """The nearest log at or above ``key``; an unseen span is assumed to be a log, and
-        ``waiting_log`` is noted so it can be re-pointed if that turns out wrong."""
+    def _parent_log(self, span: OtelSpan) -> str | None:
+        with self._lock:
+            return self._resolve((span.trace_id, span.parent_span_id) if span.parent_span_id else None)
+
+    def _resolve(self, key: SpanKey | None) -> str | None:
+        """The nearest log at or above ``key``; a span unknown here and in the store is
+        assumed to be a log (children usually arrive first), and the logs pointing at it
+        are re-pointed if it turns out not to be one (see ``_settle_pending``)."""
         for _ in range(_MAX_HOPS):
             if key is None:
                 return None
             known = self._spans.get(key)
             if known is None:
-                self._pending.setdefault(key, []).append(waiting_log)
                 return log_id_for(*key)
             parent, log_id = known
             if log_id is not None:
@@ -184,14 +199,16 @@ class OtlpIngest:
         return None
 
     def _settle_pending(self, non_log_spans: list[OtelSpan]) -> None:
-        """Logs that pointed at one of these spans' would-be logs move to its nearest log."""
+        """Logs stored pointing at one of these spans' would-be logs (by any process, in
+        this batch or before) move to its nearest log."""
         moves: dict[str | None, list[str]] = {}
-        with self._lock:
-            for span in non_log_spans:
-                waiting = self._pending.pop((span.trace_id, span.span_id), None)
-                for log_id in waiting or ():
-                    parent_key = (span.trace_id, span.parent_span_id) if span.parent_span_id else None
-                    moves.setdefault(self._resolve(parent_key, log_id), []).append(log_id)
+        for span in non_log_spans:
+            waiting = self.store.child_logs("trace_parent_id", log_id_for(span.trace_id, span.span_id))
+            if waiting:
+                parent_key = (span.trace_id, span.parent_span_id) if span.parent_span_id else None
+                with self._lock:
+                    parent = self._resolve(parent_key)
+                moves.setdefault(parent, []).extend(str(row["id"]) for row in waiting)
         for parent, log_ids in moves.items():
             self.store.set_trace_parent(log_ids, parent)
 

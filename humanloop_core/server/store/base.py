@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from ..errors import ApiProblem
 from ..evalstore import EvalTables
+from ..otlp_store import SpanTables
 
 Row = dict[str, Any]
 
@@ -86,7 +87,7 @@ class Transaction(Protocol):
         """Commit now (from any thread); leaving the block afterwards only forgets it."""
 
 
-class Store(EvalTables, Protocol):
+class Store(EvalTables, SpanTables, Protocol):
     """What the server needs from storage (the evaluation tables' methods come from
     :class:`~humanloop_core.server.evalstore.EvalTables`). Paths are ``/``-separated, without leading slash."""
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .. import evalstore
+from .. import evalstore, otlp_store
 
 Dialect = Literal["sqlite", "postgres"]
 
@@ -161,6 +161,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # code writes them): every file response carries these counts, and counting the rows
     # of a busy prompt on each call grew with its log table.
     Migration(6, "log counts per version, kept by triggers", _LOG_COUNTS_SQLITE, _LOG_COUNTS_POSTGRES),
+    # OTLP spans that are not logs, so every server process joins a trace's later batches
+    # (the process-local memory alone left trees cut across --workers and replicas).
+    Migration(7, "otlp spans that are not logs", otlp_store.SCHEMA),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -19,6 +19,7 @@ from contextvars import ContextVar, Token
 from typing import Any, Protocol
 
 from ..evalstore import EvalTables
+from ..otlp_store import SpanTables
 from . import base
 from .base import PENDING, Conflict, Row, dumps, like_escape, new_id, now
 
@@ -127,7 +128,7 @@ _LOG_COLUMNS = ("id", "type", "file_id", "version_id", "created_at", "trace_pare
                 "parent_id", "evaluation_id", "source_datapoint_id")
 
 
-class SqlStore(EvalTables):
+class SqlStore(EvalTables, SpanTables):
     """:class:`~.base.Store` over SQL; subclasses provide the connections."""
 
     # Dialect words: a case-insensitive LIKE, the column giving files their insertion order,
