@@ -4,6 +4,9 @@ The operations are found by introspecting the SDK's raw clients (scripts/sdk_ove
 not listed here: ``ARGS`` gives each one well-formed arguments, and a test fails when the
 SDK has an operation without them. Each call must answer 2xx (no 404/405/422), and every
 JSON body (or SSE item) must validate as the SDK's own pydantic model of that operation.
+The SDK's models take ``null`` for every optional field, so each JSON answer is also checked
+against the contract (spec + SDK overlay), which refuses ``null`` where a field may only be
+left out (e.g. ``log_status``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from humanloop import Humanloop  # noqa: E402
 
 from humanloop_core.server import LocalServer  # noqa: E402
 from scripts.sdk_overlay import Operation, _Text, sdk_operations  # noqa: E402
+from tests.server.wire import validate_response  # noqa: E402
 
 MOCK = {"model": "mock-1", "provider": "mock"}
 TEMPLATE = [{"role": "system", "content": "Be {{tone}}."}]
@@ -96,7 +100,8 @@ ARGS: dict[str, Args] = {
                                "messages": [{"role": "user", "content": "hi"}], "output": "o"},
     "flows.update_log": lambda c, w: {"log_id": w["flow_log"], "log_status": "complete", "output": "x"},
     "flows.upsert": lambda c, w: {"path": w["root"] + "/f2", "attributes": {"k": "v"}},
-    "agents.log": lambda c, w: {"path": w["agent_path"], "output": "o", "log_status": "complete"},
+    # no log_status: the answer must still carry a status, not null (update_log sets one)
+    "agents.log": lambda c, w: {"path": w["agent_path"], "output": "o"},
     "agents.update_log": lambda c, w: {"id": w["agent_id"], "log_id": w["agent_log"], "output": "x"},
     "agents.call": lambda c, w: {"path": w["agent_path"], "inputs": {"tone": "x"},
                                  "messages": [{"role": "user", "content": "weather in 'Oslo'"}]},
@@ -273,6 +278,8 @@ def test_sdk_operation(op: Operation, walk: tuple[Humanloop, Recorder, W]) -> No
     response = recorder.responses[before]
     assert response.status_code < 300, f"{name}: {response.status_code} {response.text[:300]}"
     _parses(op, response)
+    if not op.streaming and name != "datasets.upload_csv":  # multipart: its request body is spent
+        validate_response(response.request, response)
 
 
 def _resolved(tp: Any) -> Any:

@@ -26,10 +26,13 @@ def _sandbox(request: Request) -> Any:
              responses={200: {"model": t.CreateAgentLogResponse}})
 def log_agent(*, body: t.AgentsLogRequest, version_id: str | None = None,
               environment: str | None = None, db: DB) -> Any:
+    # A log sent without a status is complete (monitors judge it at once); the answer says
+    # so rather than null, which the contract refuses.
     file, version, log_id, fields = logs.log_request(
-        db, "agent", agents._kernel_of(body), "agent", version_id, environment, log_id=body.log_id)
+        db, "agent", agents._kernel_of(body), "agent", version_id, environment,
+        defaults={"log_status": "complete"}, log_id=body.log_id)
     return ok({"id": log_id, "agent_id": file["id"], "version_id": version["id"],
-               "log_status": fields.get("log_status")})
+               "log_status": fields["log_status"]})
 
 
 @router.patch("/agents/{id}/log/{log_id}", tags=["agents"], summary="Update an Agent Log",
