@@ -278,11 +278,42 @@ def _count_rows(db: str, label: str) -> list[Row]:
                 "ms", times["count(*)"] / times["counter"])]
 
 
+def _statement_rows(tmp: Path) -> list[Row]:
+    """SQL statements one call runs (counted by SQLite's trace hook, as in
+    tests/server/test_call_cost.py): a figure the shared machine's load can't move."""
+    from humanloop_core.server.local import LocalServer
+    from tests.server.test_call_cost import CALL as COUNTED_CALL
+    from tests.server.test_call_cost import PROMPT as COUNTED_PROMPT
+    from tests.server.test_call_cost import CountingStore
+
+    store = CountingStore(str(tmp / "count.sqlite"))
+    rows = []
+    try:
+        with LocalServer(store=store) as srv, \
+                httpx.Client(base_url=srv.base_url, headers={"X-API-KEY": srv.api_key}, timeout=30) as http:
+            http.post("/prompts", json=COUNTED_PROMPT).raise_for_status()
+            http.post("/prompts/call", json=COUNTED_CALL).raise_for_status()
+            for stream in (False, True):
+                store.statements.clear()
+                store.counting = True
+                for _ in range(20):
+                    http.post("/prompts/call", json={**COUNTED_CALL, "stream": stream}).raise_for_status()
+                store.counting = False
+                rows.append(row(f"SQL statements per prompts.call{' (stream)' if stream else ''} (SQLite)",
+                                len(store.statements) / 20, "statements"))
+    finally:
+        store.close()
+    return rows
+
+
 def run() -> list[Row]:
     generator = ensure_wrk()
     print(f"  load generator: {generator or 'python asyncio processes (wrk not found)'}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        rows = _count_rows(str(Path(tmp) / "big.sqlite"), "SQLite")
+        # The machine is shared: the load beside the figures says how much to trust them.
+        rows = [row("load average (1 min) when the load rows started", os.getloadavg()[0], "load")]
+        rows += _statement_rows(Path(tmp))
+        rows += _count_rows(str(Path(tmp) / "big.sqlite"), "SQLite")
         rows += _sqlite_rows(Path(tmp), generator)
         rows += _postgres_rows(Path(tmp), generator)
     return rows
