@@ -6,9 +6,12 @@ functions), so both stores get it by inheritance.
 
 Durability: work is a row in ``jobs`` before anyone is told it will happen, and it leaves
 the ``queued``/``running`` states only once its effect (a log with an id derived from the job)
-is committed. Logs reach monitors through a cursor over ``logs.seq``: the jobs a batch of
-logs causes and the cursor's advance are one transaction, so a log committed before a crash
-is scanned after it, and never twice.
+is committed. Logs reach monitors through an outbox: a trigger adds a row to ``log_outbox``
+in the transaction that inserts a log that may need work (its file has monitors, or its body
+names a ``run_id``), and the jobs a batch of outbox rows causes and the rows' removal are one
+transaction. So a log committed before a crash is scanned after it, and no log is skipped
+whatever order concurrent writers commit in (a cursor over ``logs.seq`` skipped a log that
+committed after a newer one, as PostgreSQL's concurrent transactions do).
 """
 
 from __future__ import annotations
@@ -40,6 +43,37 @@ CREATE TABLE IF NOT EXISTS run_logs(
 CREATE INDEX IF NOT EXISTS run_logs_log ON run_logs(log_id);
 CREATE TABLE IF NOT EXISTS cursors(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
 """
+
+# The outbox (migration 7). ``queued_at`` is the database's clock when the log was inserted:
+# a monitor activated later does not judge the log. Logs past the old cursor (committed but
+# not yet scanned when the database is upgraded) are put in the outbox once.
+_OUTBOX_TABLE = "CREATE TABLE IF NOT EXISTS log_outbox(log_id TEXT PRIMARY KEY, queued_at TEXT NOT NULL);"
+_OUTBOX_SEED = """
+INSERT INTO log_outbox SELECT id, {clock} FROM logs WHERE type <> 'evaluator'
+    AND seq > COALESCE((SELECT position FROM cursors WHERE name = 'logs'), (SELECT max(seq) FROM logs))
+    ON CONFLICT (log_id) DO NOTHING;
+"""
+_SQLITE_CLOCK = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"
+_POSTGRES_CLOCK = "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+OUTBOX_SQLITE = _OUTBOX_TABLE + f"""
+CREATE TRIGGER logs_outbox AFTER INSERT ON logs
+    WHEN NEW.type <> 'evaluator' AND (instr(NEW.body, '"run_id"') > 0
+         OR EXISTS (SELECT 1 FROM monitors WHERE file_id = NEW.file_id))
+BEGIN
+    INSERT INTO log_outbox VALUES (NEW.id, {_SQLITE_CLOCK}) ON CONFLICT (log_id) DO NOTHING;
+END;
+""" + _OUTBOX_SEED.format(clock=_SQLITE_CLOCK)
+OUTBOX_POSTGRES = _OUTBOX_TABLE + f"""
+CREATE OR REPLACE FUNCTION logs_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.type <> 'evaluator' AND (strpos(NEW.body, '"run_id"') > 0
+            OR EXISTS (SELECT 1 FROM monitors WHERE file_id = NEW.file_id)) THEN
+        INSERT INTO log_outbox VALUES (NEW.id, {_POSTGRES_CLOCK}) ON CONFLICT (log_id) DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER logs_outbox AFTER INSERT ON logs FOR EACH ROW EXECUTE FUNCTION logs_outbox();
+""" + _OUTBOX_SEED.format(clock=_POSTGRES_CLOCK)
 
 Statement = tuple[str, Sequence[Any]]
 OPEN_STATES = ("queued", "running")
@@ -117,30 +151,23 @@ class EvalTables(Protocol):
         self._write([("UPDATE jobs SET state='cancelled', updated_at=? WHERE run_id=? AND state='queued'",
                       (now, run_id))])
 
-    # -- the log cursor ---------------------------------------------------------------------
-    def cursor(self, name: str) -> int:
-        row = self._one("SELECT position FROM cursors WHERE name=?", (name,))
-        if row is None:
-            return -1
-        return int(row["position"])
+    # -- the log outbox ----------------------------------------------------------------------
+    def outbox_logs(self, limit: int) -> list[Row]:
+        """Up to ``limit`` outbox entries, each with its log's columns (``id`` None when the
+        log was deleted before it was scanned) and ``queued_at``."""
+        rows = self._all("SELECT o.log_id, o.queued_at, l.seq, l.id, l.type, l.file_id, l.version_id,"
+                         " l.parent_id, l.source_datapoint_id, l.body FROM log_outbox o"
+                         " LEFT JOIN logs l ON l.id = o.log_id ORDER BY o.queued_at LIMIT ?", (limit,))
+        return [{**r, "body": json.loads(r["body"]) if r["body"] is not None else {}} for r in rows]
 
-    def logs_after(self, position: int, limit: int) -> list[Row]:
-        rows = self._all("SELECT seq, id, type, file_id, version_id, parent_id, source_datapoint_id, body"
-                         " FROM logs WHERE seq > ? ORDER BY seq LIMIT ?", (position, limit))
-        return [{**r, "body": json.loads(r["body"])} for r in rows]
-
-    def last_log_seq(self) -> int:
-        row = self._one("SELECT max(seq) AS n FROM logs")
-        return int(row["n"]) if row and row["n"] is not None else 0
-
-    def advance_cursor(self, name: str, position: int, jobs: Sequence[Row],
-                       run_links: Sequence[tuple[str, str, str | None]]) -> None:
-        """Queue ``jobs``, link logs to runs and move the cursor, in one transaction."""
+    def finish_outbox(self, log_ids: Sequence[str], jobs: Sequence[Row],
+                      run_links: Sequence[tuple[str, str, str | None]]) -> None:
+        """Queue ``jobs``, link logs to runs and drop the outbox entries, in one transaction
+        (two scanners racing queue the same idempotent jobs and links)."""
         statements = _insert_jobs(jobs)
         for run_id, log_id, datapoint_id in run_links:
             statements += _insert_run_logs(run_id, [(log_id, datapoint_id)])
-        statements.append(("INSERT INTO cursors VALUES (?,?) ON CONFLICT (name) DO UPDATE"
-                           " SET position=excluded.position", (name, position)))
+        statements += [("DELETE FROM log_outbox WHERE log_id=?", (log_id,)) for log_id in log_ids]
         self._write(statements)
 
     # -- monitoring -------------------------------------------------------------------------

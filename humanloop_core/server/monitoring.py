@@ -1,10 +1,11 @@
 """Monitoring: evaluators activated on a file judge each new log of it, in the background.
 
 ``update_monitoring`` stores activations (by evaluator version, or by evaluator and
-environment: the version deployed there when the log is judged). :func:`scan` walks the logs
-committed since its cursor and queues what they need: a judgment per active evaluator this
-server runs, and, for a log sent with a ``run_id``, its link to the run and the judgments of
-the run's evaluations. Calls never wait for any of it.
+environment: the version deployed there when the log is judged). :func:`scan` takes the logs
+the store's outbox holds (filled in each log's own transaction, see ``evalstore``) and queues
+what they need: a judgment per evaluator this server runs that was active when the log was
+made, and, for a log sent with a ``run_id``, its link to the run and the judgments of the
+run's evaluations. Calls never wait for any of it.
 
 A log sent with ``log_status: incomplete`` is judged by monitors only once it is updated to
 ``complete`` (judging a half-made log would be wrong), as the API describes.
@@ -12,6 +13,7 @@ A log sent with ``log_status: incomplete`` is judged by monitors only once it is
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -22,8 +24,14 @@ from . import evaluations, files, jobs, judging, runs, versions
 from .errors import invalid, not_found
 from .store import Row, Store, now
 
-CURSOR = "logs"
 BATCH = 500
+
+
+def _instant(stamp: str) -> datetime:
+    """Both clocks' ISO stamps (Python's, and the database's in the outbox) compared as times,
+    to the millisecond: SQLite's clock has no finer steps, and a tie counts as active."""
+    moment = datetime.fromisoformat(stamp)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _evaluator_of(store: Store, item: BaseModel) -> tuple[str, str | None, str | None]:
@@ -83,16 +91,12 @@ def responses(store: Store, file_id: str) -> list[dict[str, Any]]:
     return result
 
 
-def start_cursor(store: Store) -> None:
-    """A database without a cursor starts at its newest log: logs from before this feature
-    existed were never meant to be judged."""
-    if store.cursor(CURSOR) < 0:
-        store.advance_cursor(CURSOR, store.last_log_seq(), [], [])
-
-
-def _monitor_jobs(store: Store, log: Row, monitors: list[Row], resolved: dict[str, Row | None]) -> list[Row]:
+def _monitor_jobs(store: Store, log: Row, monitors: list[Row], resolved: dict[str, Row | None],
+                  made_at: str | None = None) -> list[Row]:
     work = []
     for monitor in monitors:
+        if made_at is not None and _instant(monitor["created_at"]) > _instant(made_at):
+            continue  # activated after the log was made
         key = f"{monitor['evaluator_id']}:{monitor.get('version_id')}:{monitor.get('environment_id')}"
         if key not in resolved:
             resolved[key] = _version(store, monitor)
@@ -109,8 +113,8 @@ def judge_completed(store: Store, log: Row) -> None:
 
 
 def scan(store: Store, limit: int = BATCH) -> int:
-    """Queue the work the logs after the cursor cause; returns how many logs were read."""
-    rows = store.logs_after(store.cursor(CURSOR), limit)
+    """Queue the work the logs in the outbox cause; returns how many entries were taken."""
+    rows = store.outbox_logs(limit)
     if not rows:
         return 0
     monitors: dict[str, list[Row]] = {}
@@ -120,15 +124,15 @@ def scan(store: Store, limit: int = BATCH) -> int:
     work: list[Row] = []
     links: list[tuple[str, str, str | None]] = []
     for log in rows:
-        if log["type"] == "evaluator":
-            continue
+        if log["id"] is None or log["type"] == "evaluator":
+            continue  # deleted before its scan
         if log["body"].get("log_status") != "incomplete":
-            work += _monitor_jobs(store, log, monitors.get(log["file_id"], []), resolved)
+            work += _monitor_jobs(store, log, monitors.get(log["file_id"], []), resolved, log["queued_at"])
         run_id = log["body"].get("run_id")
         if isinstance(run_id, str) and store.get_run(run_id) is not None:
             links.append((run_id, log["id"], log.get("source_datapoint_id")))
             for evaluation_id in store.run_evaluations(run_id):
                 evaluation = evaluations.get(store, evaluation_id)
                 work += runs.judge_jobs(store, evaluation, [(log["id"], log.get("source_datapoint_id"))], run_id)
-    store.advance_cursor(CURSOR, rows[-1]["seq"], work, links)
+    store.finish_outbox([log["log_id"] for log in rows], work, links)
     return len(rows)

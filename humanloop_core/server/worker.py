@@ -5,7 +5,7 @@ app's lifespan). Store calls go to threads, provider calls are async and user co
 the sandbox, so the loop keeps serving requests. At most ``concurrency`` jobs run at once.
 
 Restarts: jobs a stopped server was running are queued again at start (their effects are
-keyed by job, see ``jobs.py``), and the log cursor resumes where it was committed.
+keyed by job, see ``jobs.py``), and logs committed but not scanned wait in the store's outbox.
 """
 
 from __future__ import annotations
@@ -53,7 +53,6 @@ class Worker:
         requeued = await asyncio.to_thread(store.requeue_running_jobs, now())
         if requeued:
             logger.info("requeued %d jobs interrupted by the last stop", requeued)
-        await asyncio.to_thread(monitoring.start_cursor, store)
         self._loop_task = asyncio.create_task(self._serve(), name="humanloop-worker")
 
     async def stop(self) -> None:

@@ -164,6 +164,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     # OTLP spans that are not logs, so every server process joins a trace's later batches
     # (the process-local memory alone left trees cut across --workers and replicas).
     Migration(7, "otlp spans that are not logs", otlp_store.SCHEMA),
+    # Monitors and runs learn of new logs through an outbox filled by a trigger in the log's
+    # own transaction (the ``logs`` cursor of migration 4 skipped logs that PostgreSQL
+    # committed out of ``seq`` order); see evalstore.
+    Migration(8, "log outbox for monitors and runs", evalstore.OUTBOX_SQLITE, evalstore.OUTBOX_POSTGRES),
 )
 LATEST = MIGRATIONS[-1].version
 
