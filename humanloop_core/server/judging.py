@@ -160,7 +160,8 @@ async def _llm(rt: Runtime, spec: dict[str, Any], log: dict[str, Any],
     if not kernel.get("model"):
         raise JudgmentError("the LLM evaluator has no prompt with a model")
     try:
-        messages = render_messages(kernel.get("template"), template_inputs(log, datapoint))
+        messages = render_messages(kernel.get("template"), template_inputs(log, datapoint),
+                                   kernel.get("template_language"))
     except Exception as exc:  # the template names something the log lacks
         detail = getattr(exc, "detail", exc)
         raise JudgmentError(f"the judge's template cannot be filled: {detail}") from None

@@ -97,6 +97,21 @@ def test_an_incomplete_log_is_judged_once_completed(server: LocalServer) -> None
         assert [j["judgment"] for j in found] == [True]
 
 
+def test_an_llm_judge_renders_its_prompt_in_its_template_language(server: LocalServer) -> None:
+    """A jinja judge's prompt is filled as jinja (filters, loops), as prompts.call fills one."""
+    jinja = {"model": "mock-1", "provider": "mock", "template_language": "jinja",
+             "template": [{"role": "user", "content": "{{ log.output | upper }}{% for w in ['!', '?'] %}{{ w }}{% endfor %}"}]}
+    with client(server.base_url, server.api_key) as http:
+        prompt = http.post("/prompts", json={"path": "shouted", **MOCK}).json()
+        judge = http.post("/evaluators", json={"path": "jinja-judge", "spec": {
+            "arguments_type": "target_free", "return_type": "text", "evaluator_type": "llm", "prompt": jinja}}).json()
+        http.post(f"/prompts/{prompt['id']}/evaluators",
+                  json={"activate": [{"evaluator_version_id": judge["version_id"]}]}).raise_for_status()
+        log_id = http.post("/prompts/log", json={"id": prompt["id"], "output": "quiet words"}).json()["id"]
+        found = wait_judged(http, [log_id], 1, 10)[log_id]
+        assert [(j["judgment"], j.get("error")) for j in found] == [("You said: QUIET WORDS!?", None)]
+
+
 HOSTILE = {
     "loops forever": ("def f(log):\n    while True:\n        pass\n", "timeout: timed out after 1 s"),
     "allocates 2 GB": ("def f(log):\n    return len(bytearray(2 * 1024 ** 3)) > 0\n", "memory: out of memory"),
