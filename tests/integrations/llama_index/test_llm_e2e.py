@@ -60,7 +60,8 @@ def test_stream_chat_is_cumulative_and_ends_with_usage(llm: Humanloop) -> None:
     stream = llm.stream_chat(USER)
     assert inspect.isgenerator(stream)
     responses = list(stream)
-    assert len(responses) == 5  # one word per chunk
+    assert len(responses) == 6  # one word per chunk, then the closing response (usage)
+    assert responses[-1].delta == "" and not any(r.additional_kwargs for r in responses[:-1])
     assert "".join(r.delta or "" for r in responses) == REPLY
     assert [r.message.content for r in responses][-1] == REPLY
     assert all(r.message.content.startswith("You") for r in responses)

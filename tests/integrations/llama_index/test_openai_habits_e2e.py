@@ -68,12 +68,25 @@ def test_rag_over_ten_chunks_takes_one_model_call_with_a_128k_window(
     assert (calls == 1) if one_call else (calls > 1), calls  # the default window refines
 
 
-def test_streamed_usage_reaches_the_closing_response(stored: Any, base_url: str, api_key: str) -> None:
-    responses = list(_llm(stored, base_url, api_key).stream_chat(USER))
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_streamed_usage_reaches_the_one_closing_response(
+    stored: Any, base_url: str, api_key: str, use_async: bool
+) -> None:
+    # The fake sends usage in a `choices: []` chunk after the finish reason: one closing
+    # response (the last) carries it; no earlier response claims to be the closing one.
+    llm = _llm(stored, base_url, api_key)
+    if use_async:
+        responses = [r async for r in await llm.astream_chat(USER)]
+    else:
+        responses = list(llm.stream_chat(USER))
     last = responses[-1]
     assert last.message.content == REPLY
+    assert "".join(r.delta or "" for r in responses) == REPLY
     assert last.raw is not None and last.raw["usage"]["prompt_tokens"] == USAGE_PROMPT_TOKENS
+    assert last.raw["finish_reason"] == "stop"
     assert last.additional_kwargs["completion_tokens"] == len(REPLY.split())
+    closing = [r for r in responses if r.additional_kwargs or isinstance(r.raw, dict)]
+    assert closing == [last], len(closing)
 
 
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])

@@ -27,17 +27,33 @@ def test_text_stream_is_cumulative_with_deltas_and_usage_last() -> None:
         acc.feed(event(output="Hel", output_message={"role": "assistant", "content": "Hel"})),
         acc.feed(event(output="lo", output_message={"role": "assistant", "content": "lo"})),
         acc.feed(event(output="!", finish_reason="stop", prompt_tokens=5, output_tokens=3)),
+        acc.finish(),
     ]
-    assert acc.finish() is None
-    assert [r.delta for r in responses] == ["Hel", "lo", "!"]
-    assert [r.message.content for r in responses] == ["Hel", "Hello", "Hello!"]
-    assert responses[0].additional_kwargs == {}
+    assert [r.delta for r in responses if r is not None] == ["Hel", "lo", "!", ""]
+    assert [r.message.content for r in responses if r is not None] == ["Hel", "Hello", "Hello!", "Hello!"]
+    assert all(r is not None and r.additional_kwargs == {} for r in responses[:3])
     last = responses[-1]
+    assert last is not None
     assert last.additional_kwargs == {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
     assert last.raw["usage"] == last.additional_kwargs
     assert last.raw["output"] == "Hello!"
     assert last.raw["output_message"] == {"role": "assistant", "content": "Hello!"}
     assert last.raw["id"] == "log_1" and last.raw["finish_reason"] == "stop"
+
+
+def test_usage_after_the_finish_reason_lands_on_the_one_closing_response() -> None:
+    # OpenAI's order: the finish_reason delta, then usage alone in a `choices: []` event.
+    acc = StreamAccumulator()
+    fed = [
+        acc.feed(event(output="Hi", output_message={"role": "assistant", "content": "Hi"})),
+        acc.feed(event(output="", finish_reason="stop")),
+        acc.feed(event(prompt_tokens=7, output_tokens=1)),
+    ]
+    assert fed[0] is not None and fed[1:] == [None, None]  # bookkeeping only: nothing to yield
+    closing = acc.finish()
+    assert closing.delta == "" and closing.message.content == "Hi"
+    assert closing.raw["finish_reason"] == "stop"
+    assert closing.additional_kwargs == {"prompt_tokens": 7, "completion_tokens": 1, "total_tokens": 8}
 
 
 def test_stream_without_finish_reason_gets_a_closing_response() -> None:
@@ -59,11 +75,12 @@ def test_tool_call_deltas_merge_and_parse_on_the_last_event() -> None:
     }
     first = acc.feed(event(output_message={"role": "assistant", "tool_calls": [call]}))
     more = {"id": "call_1", "type": "function", "function": {"name": "add", "arguments": '"b": 3}'}}
-    last = acc.feed(
+    acc.feed(
         event(
             output_message={"role": "assistant", "tool_calls": [more]}, finish_reason="tool_calls"
         )
     )
+    last = acc.finish()
     (partial,) = [b for b in first.message.blocks if isinstance(b, ToolCallBlock)]
     assert partial.tool_kwargs == '{"a": 2, '
     (whole,) = [b for b in last.message.blocks if isinstance(b, ToolCallBlock)]
@@ -83,9 +100,10 @@ def test_two_parallel_tool_calls_stay_apart() -> None:
         {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}},
         {"id": "c2", "type": "function", "function": {"name": "g", "arguments": '{"x": 1}'}},
     ]
-    last = acc.feed(
+    acc.feed(
         event(output_message={"role": "assistant", "tool_calls": calls}, finish_reason="tool_calls")
     )
+    last = acc.finish()
     names = [b.tool_name for b in last.message.blocks if isinstance(b, ToolCallBlock)]
     assert names == ["f", "g"]
 

@@ -44,10 +44,11 @@ class StreamAccumulator:
     """Builds the cumulative message of a stream, one ``ChatResponse`` per event.
 
     Every response carries the text so far and its ``delta``; tool calls carry their
-    arguments as (possibly partial) JSON text. The event with a ``finish_reason`` is
-    the last: its response carries the whole message with parsed arguments, and the
-    usage in ``raw`` and ``additional_kwargs``. If a stream ends without one,
-    :meth:`finish` supplies that closing response.
+    arguments as (possibly partial) JSON text. The closing response (the whole message
+    with parsed arguments, the usage in ``raw`` and ``additional_kwargs``) comes once,
+    from :meth:`finish` after the stream has ended, not with the ``finish_reason``
+    event: providers such as OpenAI report usage in a later event (``choices: []``),
+    and a consumer reading the last response must find it there.
     """
 
     def __init__(self) -> None:
@@ -57,19 +58,21 @@ class StreamAccumulator:
         self.output_tokens: int | None = None
         self.ids: dict[str, Any] = {}
         self.finish_reason: str | None = None
-        self._closed = False
 
-    def feed(self, item: Any) -> ChatResponse:
-        """The response for one stream event. (An event reporting that the model failed
-        never arrives here: the client's stream raises ``PromptCallError`` for it.)"""
+    def feed(self, item: Any) -> ChatResponse | None:
+        """The response for one stream event; ``None`` when the event carries no text
+        and no tool call (only usage or the finish reason, kept for :meth:`finish`).
+        (An event reporting that the model failed never arrives here: the client's
+        stream raises ``PromptCallError`` for it.)"""
         message = item.output_message
         delta = item.output
         if delta is None and message is not None and isinstance(message.content, str):
             delta = message.content
         delta = delta or ""
         self.text += delta
-        if message is not None and message.tool_calls:
-            for call in message.tool_calls:
+        calls = message.tool_calls if message is not None else None
+        if calls:
+            for call in calls:
                 self._merge_call(call)
         if item.prompt_tokens is not None:
             self.prompt_tokens = item.prompt_tokens
@@ -78,18 +81,14 @@ class StreamAccumulator:
         self.ids = {"id": item.id, "prompt_id": item.prompt_id, "version_id": item.version_id}
         if item.finish_reason is not None:
             self.finish_reason = item.finish_reason
-            return self._closing(delta)
-        self._closed = False
+        if not delta and not calls:
+            return None
         # raw is the stream item itself, as llama-index's OpenAI passes its chunk objects:
         # dumping every item to a dict would cost more than the rest of this method.
         return ChatResponse(message=self._message(final=False), delta=delta, raw=item)
 
-    def finish(self) -> ChatResponse | None:
-        """The closing response, unless the last event already was one."""
-        return None if self._closed else self._closing("")
-
-    def _closing(self, delta: str) -> ChatResponse:
-        self._closed = True
+    def finish(self) -> ChatResponse:
+        """The closing response, once the stream has ended: no delta of its own."""
         message = self._message(final=True)
         counts = usage(self.prompt_tokens, self.output_tokens)
         raw = {
@@ -101,7 +100,7 @@ class StreamAccumulator:
             "finish_reason": self.finish_reason,
             "usage": counts,
         }
-        return ChatResponse(message=message, delta=delta, raw=raw, additional_kwargs=dict(counts))
+        return ChatResponse(message=message, delta="", raw=raw, additional_kwargs=dict(counts))
 
     def _wire_calls(self) -> list[dict[str, Any]]:
         return [

@@ -311,10 +311,10 @@ class Humanloop(FunctionCallingLLM):
             accumulator = StreamAccumulator()
             with _CALL_ERRORS, self._get_client().prompts.call(stream=True, **call) as stream:
                 for item in stream:
-                    yield accumulator.feed(item)
-            closing = accumulator.finish()
-            if closing is not None:
-                yield closing
+                    response = accumulator.feed(item)
+                    if response is not None:
+                        yield response
+            yield accumulator.finish()
 
         return gen()
 
@@ -372,10 +372,10 @@ class Humanloop(FunctionCallingLLM):
             with _CALL_ERRORS:
                 async with await client.prompts.call(stream=True, **call) as stream:
                     async for item in stream:
-                        yield accumulator.feed(item)
-            closing = accumulator.finish()
-            if closing is not None:
-                yield closing
+                        response = accumulator.feed(item)
+                        if response is not None:
+                            yield response
+            yield accumulator.finish()
 
         return gen()
 
