@@ -105,6 +105,36 @@ def log_op(kind: FileKind[Any, Any], request: type[RequestModel], cast_to: type[
               args.get("request_options"), params, body(f"{kind.prefix}.log", request, fields))
 
 
+def update_log_op(kind: FileKind[Any, Any], request: type[RequestModel], cast_to: Any,
+                  args: Mapping[str, Any]) -> Operation[Any]:
+    """``PATCH`` of one log: ``/<prefix>/{id}/log/{log_id}`` when the method names the file
+    (``id``), else ``/<prefix>/logs/{log_id}`` (a flow's trace is found by its log alone).
+    ``cast_to`` may be a union (prompts' ``LogResponse``), so the caller types the result."""
+    _, fields = split(args, ())
+    log_id = fields.pop("log_id")
+    url = (path(kind.prefix, fields.pop("id"), "log", log_id) if "id" in fields
+           else path(kind.prefix, "logs", log_id))
+    return op(kind, "update_log", "PATCH", url, cast_to, args.get("request_options"), None,
+              body(f"{kind.prefix}.update_log", request, fields))
+
+
+def serialize_op(kind: FileKind[Any, Any], id: str, *, version_id: str | None = None,
+                 environment: str | None = None,
+                 request_options: RequestOptions | None = None) -> Operation[str]:
+    """The version as the text of a file (``.prompt``, ``.agent``)."""
+    params = {"version_id": version_id, "environment": environment}
+    return op(kind, "serialize", "GET", path(kind.prefix, id, "serialize"), str,
+              request_options, params)
+
+
+def deserialize_op(kind: FileKind[Any, Any], cast_to: type[T], text: str,
+                   request_options: RequestOptions | None) -> Operation[T]:
+    """The kernel a file's text describes; the body names the type in the singular
+    (``{"prompt": text}``), as the SDK's keyword does."""
+    return op(kind, "deserialize", "POST", path(kind.prefix, "deserialize"), cast_to,
+              request_options, None, {kind.prefix.removesuffix("s"): text})
+
+
 def delete_op(kind: FileKind[Any, Any], id: str, *,
               request_options: RequestOptions | None = None) -> Operation[None]:
     """Delete the file and all its versions."""
@@ -232,3 +262,15 @@ class AsyncFileResource(_AsyncFileShell[F, V]):
     set_deployment = async_file(set_deployment_op)
     remove_deployment = async_kind(remove_deployment_op)
     list_environments = async_kind(list_environments_op)
+
+
+class SyncLoggedFileResource(SyncFileResource[F, V]):
+    """The file types that log (all but datasets): they also take monitoring evaluators."""
+
+    update_monitoring = sync_file(update_monitoring_op)
+
+
+class AsyncLoggedFileResource(AsyncFileResource[F, V]):
+    """The file types that log (all but datasets): they also take monitoring evaluators."""
+
+    update_monitoring = async_file(update_monitoring_op)

@@ -30,16 +30,18 @@ from ..types import (
     ListAgents,
     PaginatedDataAgentResponse,
 )
-from ._base import body, path, rename, split
+from ._base import body, rename, split
 from ._files import (
-    AsyncFileResource,
+    AsyncLoggedFileResource,
     FileKind,
-    SyncFileResource,
+    SyncLoggedFileResource,
+    deserialize_op,
     log_op,
-    update_monitoring_op,
+    serialize_op,
+    update_log_op,
     upsert_op,
 )
-from ._shells import async_call, async_file, async_stream, sync_call, sync_file, sync_stream
+from ._shells import async_call, async_kind, async_stream, sync_call, sync_kind, sync_stream
 
 if TYPE_CHECKING:
     from ..core.request_options import RequestOptions
@@ -164,11 +166,7 @@ def _update_log(
     request_options: RequestOptions | None = None,
 ) -> Operation[AgentLogResponse]:
     """Update fields of log ``log_id`` of agent ``id``."""
-    _, fields = split(locals(), ())
-    url = path("agents", fields.pop("id"), "log", fields.pop("log_id"))
-    return Operation(name="agents.update_log", method="PATCH", path=url, cast_to=AgentLogResponse,
-                     json=body("agents.update_log", AgentsUpdateLogRequest, fields),
-                     options=request_options)
+    return update_log_op(KIND, AgentsUpdateLogRequest, AgentLogResponse, locals())
 
 
 def _upsert(
@@ -191,32 +189,20 @@ def _upsert(
     return upsert_op(KIND, AgentsUpsertRequest, locals())
 
 
-def _serialize(
-    id: str, *, version_id: str | None = None, environment: str | None = None,
-    request_options: RequestOptions | None = None,
-) -> Operation[str]:
-    """The version as the text of a ``.agent`` file."""
-    return Operation(name="agents.serialize", method="GET", path=path("agents", id, "serialize"),
-                     cast_to=str, params={"version_id": version_id, "environment": environment},
-                     options=request_options)
-
-
 def _deserialize(
     *, agent: str, request_options: RequestOptions | None = None,
 ) -> Operation[AgentKernelRequest]:
     """The kernel the text of a ``.agent`` file describes."""
-    return Operation(name="agents.deserialize", method="POST", path="/agents/deserialize",
-                     cast_to=AgentKernelRequest, json={"agent": agent}, options=request_options)
+    return deserialize_op(KIND, AgentKernelRequest, agent, request_options)
 
 
-class AgentsResource(SyncFileResource[AgentResponse, ListAgents]):
+class AgentsResource(SyncLoggedFileResource[AgentResponse, ListAgents]):
     """``client.agents``."""
 
     _kind = KIND
-    update_monitoring = sync_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
-    patch_agent_version = SyncFileResource.update_version
-    delete_agent_version = SyncFileResource.delete_version
+    patch_agent_version = SyncLoggedFileResource.update_version
+    delete_agent_version = SyncLoggedFileResource.delete_version
     call = sync_call(_call)
     call_stream = sync_stream(_call_stream)
     continue_call = sync_call(_continue_call)
@@ -224,18 +210,17 @@ class AgentsResource(SyncFileResource[AgentResponse, ListAgents]):
     log = sync_call(_log)
     update_log = sync_call(_update_log)
     upsert = sync_call(_upsert)
-    serialize = sync_call(_serialize)
+    serialize = sync_kind(serialize_op)
     deserialize = sync_call(_deserialize)
 
 
-class AsyncAgentsResource(AsyncFileResource[AgentResponse, ListAgents]):
+class AsyncAgentsResource(AsyncLoggedFileResource[AgentResponse, ListAgents]):
     """``client.agents`` of ``AsyncHumanloop``."""
 
     _kind = KIND
-    update_monitoring = async_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
-    patch_agent_version = AsyncFileResource.update_version
-    delete_agent_version = AsyncFileResource.delete_version
+    patch_agent_version = AsyncLoggedFileResource.update_version
+    delete_agent_version = AsyncLoggedFileResource.delete_version
     call = async_call(_call)
     call_stream = async_stream(_call_stream)
     continue_call = async_call(_continue_call)
@@ -243,5 +228,5 @@ class AsyncAgentsResource(AsyncFileResource[AgentResponse, ListAgents]):
     log = async_call(_log)
     update_log = async_call(_update_log)
     upsert = async_call(_upsert)
-    serialize = async_call(_serialize)
+    serialize = async_kind(serialize_op)
     deserialize = async_call(_deserialize)

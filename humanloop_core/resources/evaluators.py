@@ -17,14 +17,13 @@ from ..types import (
     UpdateEvaluatorRequest,
 )
 from ._files import (
-    AsyncFileResource,
+    AsyncLoggedFileResource,
     FileKind,
-    SyncFileResource,
+    SyncLoggedFileResource,
     log_op,
-    update_monitoring_op,
     upsert_op,
 )
-from ._shells import async_call, async_file, sync_call, sync_file
+from ._shells import async_call, sync_call
 
 if TYPE_CHECKING:
     from ..core.request_options import RequestOptions
@@ -65,25 +64,23 @@ def _upsert(
     return upsert_op(KIND, EvaluatorRequest, locals())
 
 
-class EvaluatorsResource(SyncFileResource[EvaluatorResponse, ListEvaluators]):
+class EvaluatorsResource(SyncLoggedFileResource[EvaluatorResponse, ListEvaluators]):
     """``client.evaluators``."""
 
     _kind = KIND
-    update_monitoring = sync_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
-    update_evaluator_version = SyncFileResource.update_version
-    delete_evaluator_version = SyncFileResource.delete_version
+    update_evaluator_version = SyncLoggedFileResource.update_version
+    delete_evaluator_version = SyncLoggedFileResource.delete_version
     log = sync_call(_log)
     upsert = sync_call(_upsert)
 
 
-class AsyncEvaluatorsResource(AsyncFileResource[EvaluatorResponse, ListEvaluators]):
+class AsyncEvaluatorsResource(AsyncLoggedFileResource[EvaluatorResponse, ListEvaluators]):
     """``client.evaluators`` of ``AsyncHumanloop``."""
 
     _kind = KIND
-    update_monitoring = async_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
-    update_evaluator_version = AsyncFileResource.update_version
-    delete_evaluator_version = AsyncFileResource.delete_version
+    update_evaluator_version = AsyncLoggedFileResource.update_version
+    delete_evaluator_version = AsyncLoggedFileResource.delete_version
     log = async_call(_log)
     upsert = async_call(_upsert)

@@ -18,16 +18,15 @@ from ..types import (
     UpdateFlowRequest,
     UpdateTraceRequest,
 )
-from ._base import body, path, split
 from ._files import (
-    AsyncFileResource,
+    AsyncLoggedFileResource,
     FileKind,
-    SyncFileResource,
+    SyncLoggedFileResource,
     log_op,
-    update_monitoring_op,
+    update_log_op,
     upsert_op,
 )
-from ._shells import async_call, async_file, sync_call, sync_file
+from ._shells import async_call, sync_call
 
 if TYPE_CHECKING:
     from ..core.request_options import RequestOptions
@@ -67,11 +66,7 @@ def _update_log(
 ) -> Operation[FlowLogResponse]:
     """Update trace ``log_id`` (``PATCH /flows/logs/{log_id}``); ``log_status="complete"``
     (or the older ``trace_status``) closes it."""
-    _, fields = split(locals(), ())
-    return Operation(name="flows.update_log", method="PATCH",
-                     path=path("flows", "logs", fields.pop("log_id")), cast_to=FlowLogResponse,
-                     json=body("flows.update_log", UpdateTraceRequest, fields),
-                     options=request_options)
+    return update_log_op(KIND, UpdateTraceRequest, FlowLogResponse, locals())
 
 
 def _upsert(
@@ -83,27 +78,25 @@ def _upsert(
     return upsert_op(KIND, FlowRequest, locals())
 
 
-class FlowsResource(SyncFileResource[FlowResponse, ListFlows]):
+class FlowsResource(SyncLoggedFileResource[FlowResponse, ListFlows]):
     """``client.flows``."""
 
     _kind = KIND
-    update_monitoring = sync_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
-    update_flow_version = SyncFileResource.update_version
-    delete_flow_version = SyncFileResource.delete_version
+    update_flow_version = SyncLoggedFileResource.update_version
+    delete_flow_version = SyncLoggedFileResource.delete_version
     log = sync_call(_log)
     update_log = sync_call(_update_log)
     upsert = sync_call(_upsert)
 
 
-class AsyncFlowsResource(AsyncFileResource[FlowResponse, ListFlows]):
+class AsyncFlowsResource(AsyncLoggedFileResource[FlowResponse, ListFlows]):
     """``client.flows`` of ``AsyncHumanloop``."""
 
     _kind = KIND
-    update_monitoring = async_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
-    update_flow_version = AsyncFileResource.update_version
-    delete_flow_version = AsyncFileResource.delete_version
+    update_flow_version = AsyncLoggedFileResource.update_version
+    delete_flow_version = AsyncLoggedFileResource.delete_version
     log = async_call(_log)
     update_log = async_call(_update_log)
     upsert = async_call(_upsert)

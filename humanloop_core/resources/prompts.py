@@ -28,20 +28,22 @@ from ..types import (
 )
 from ._base import body, path, rename, split
 from ._files import (
-    AsyncFileResource,
+    AsyncLoggedFileResource,
     FileKind,
-    SyncFileResource,
+    SyncLoggedFileResource,
+    deserialize_op,
     log_op,
-    update_monitoring_op,
+    serialize_op,
+    update_log_op,
     upsert_op,
 )
 from ._shells import (
     async_call,
-    async_file,
+    async_kind,
     async_stream,
     listed_keywords,
     sync_call,
-    sync_file,
+    sync_kind,
     sync_stream,
 )
 
@@ -172,11 +174,7 @@ def _update_log(
     request_options: RequestOptions | None = None,
 ) -> Operation[LogResponse]:
     """Update fields of log ``log_id`` of prompt ``id``."""
-    _, fields = split(locals(), ())
-    url = path("prompts", fields.pop("id"), "log", fields.pop("log_id"))
-    return Operation(name="prompts.update_log", method="PATCH", path=url, cast_to=LogResponse,
-                     json=body("prompts.update_log", PromptLogUpdateRequest, fields),
-                     options=request_options)
+    return update_log_op(KIND, PromptLogUpdateRequest, LogResponse, locals())
 
 
 def _upsert(
@@ -210,36 +208,24 @@ def _populate(
                      options=request_options)
 
 
-def _serialize(
-    id: str, *, version_id: str | None = None, environment: str | None = None,
-    request_options: RequestOptions | None = None,
-) -> Operation[str]:
-    """The version as the text of a ``.prompt`` file."""
-    return Operation(name="prompts.serialize", method="GET", path=path("prompts", id, "serialize"),
-                     cast_to=str, params={"version_id": version_id, "environment": environment},
-                     options=request_options)
-
-
 def _deserialize(
     *, prompt: str, request_options: RequestOptions | None = None,
 ) -> Operation[PromptKernelRequest]:
     """The kernel the text of a ``.prompt`` file describes."""
-    return Operation(name="prompts.deserialize", method="POST", path="/prompts/deserialize",
-                     cast_to=PromptKernelRequest, json={"prompt": prompt}, options=request_options)
+    return deserialize_op(KIND, PromptKernelRequest, prompt, request_options)
 
 
-class PromptsResource(SyncFileResource[PromptResponse, ListPrompts]):
+class PromptsResource(SyncLoggedFileResource[PromptResponse, ListPrompts]):
     """``client.prompts``."""
 
     _kind = KIND
-    update_monitoring = sync_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
-    patch_prompt_version = SyncFileResource.update_version
-    delete_prompt_version = SyncFileResource.delete_version
+    patch_prompt_version = SyncLoggedFileResource.update_version
+    delete_prompt_version = SyncLoggedFileResource.delete_version
     call_stream = sync_stream(_call_stream)
     log = sync_call(_log)
     populate = sync_call(_populate)
-    serialize = sync_call(_serialize)
+    serialize = sync_kind(serialize_op)
     deserialize = sync_call(_deserialize)
     update_log = sync_call(_update_log)
     upsert = sync_call(_upsert)
@@ -268,18 +254,17 @@ class PromptsResource(SyncFileResource[PromptResponse, ListPrompts]):
         return result
 
 
-class AsyncPromptsResource(AsyncFileResource[PromptResponse, ListPrompts]):
+class AsyncPromptsResource(AsyncLoggedFileResource[PromptResponse, ListPrompts]):
     """``client.prompts`` of ``AsyncHumanloop``."""
 
     _kind = KIND
-    update_monitoring = async_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
-    patch_prompt_version = AsyncFileResource.update_version
-    delete_prompt_version = AsyncFileResource.delete_version
+    patch_prompt_version = AsyncLoggedFileResource.update_version
+    delete_prompt_version = AsyncLoggedFileResource.delete_version
     call_stream = async_stream(_call_stream)
     log = async_call(_log)
     populate = async_call(_populate)
-    serialize = async_call(_serialize)
+    serialize = async_kind(serialize_op)
     deserialize = async_call(_deserialize)
     update_log = async_call(_update_log)
     upsert = async_call(_upsert)

@@ -24,14 +24,14 @@ from ..types import (
 )
 from ._base import body, path, split
 from ._files import (
-    AsyncFileResource,
+    AsyncLoggedFileResource,
     FileKind,
-    SyncFileResource,
+    SyncLoggedFileResource,
     log_op,
-    update_monitoring_op,
+    update_log_op,
     upsert_op,
 )
-from ._shells import async_call, async_file, sync_call, sync_file
+from ._shells import async_call, sync_call
 
 if TYPE_CHECKING:
     from ..core.request_options import RequestOptions
@@ -101,11 +101,7 @@ def _update(
     request_options: RequestOptions | None = None,
 ) -> Operation[ToolLogResponse]:
     """Update fields of log ``log_id`` of tool ``id``."""
-    _, fields = split(locals(), ())
-    url = path("tools", fields.pop("id"), "log", fields.pop("log_id"))
-    return Operation(name="tools.update_log", method="PATCH", path=url, cast_to=ToolLogResponse,
-                     json=body("tools.update_log", ToolLogUpdateRequest, fields),
-                     options=request_options)
+    return update_log_op(KIND, ToolLogUpdateRequest, ToolLogResponse, locals())
 
 
 def _get_environment_variables(
@@ -137,14 +133,13 @@ def _delete_environment_variable(
                      cast_to=list[FileEnvironmentVariableRequest], options=request_options)
 
 
-class ToolsResource(SyncFileResource[ToolResponse, ListTools]):
+class ToolsResource(SyncLoggedFileResource[ToolResponse, ListTools]):
     """``client.tools``."""
 
     _kind = KIND
-    update_monitoring = sync_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
-    update_tool_version = SyncFileResource.update_version
-    delete_tool_version = SyncFileResource.delete_version
+    update_tool_version = SyncLoggedFileResource.update_version
+    delete_tool_version = SyncLoggedFileResource.delete_version
     call = sync_call(_call)
     log = sync_call(_log)
     update = sync_call(_update)
@@ -155,14 +150,13 @@ class ToolsResource(SyncFileResource[ToolResponse, ListTools]):
     upsert = sync_call(_upsert)
 
 
-class AsyncToolsResource(AsyncFileResource[ToolResponse, ListTools]):
+class AsyncToolsResource(AsyncLoggedFileResource[ToolResponse, ListTools]):
     """``client.tools`` of ``AsyncHumanloop``."""
 
     _kind = KIND
-    update_monitoring = async_file(update_monitoring_op)
     # The official SDK's names for the shared version operations.
-    update_tool_version = AsyncFileResource.update_version
-    delete_tool_version = AsyncFileResource.delete_version
+    update_tool_version = AsyncLoggedFileResource.update_version
+    delete_tool_version = AsyncLoggedFileResource.delete_version
     call = async_call(_call)
     log = async_call(_log)
     update = async_call(_update)
