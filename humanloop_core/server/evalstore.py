@@ -44,7 +44,10 @@ CREATE INDEX IF NOT EXISTS run_logs_log ON run_logs(log_id);
 CREATE TABLE IF NOT EXISTS cursors(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
 """
 
-# The outbox (migration 7). ``queued_at`` is the database's clock when the log was inserted:
+# Job leases (migration 9): who runs a job and until when, renewed while it runs.
+LEASES = "ALTER TABLE jobs ADD COLUMN claimed_by TEXT; ALTER TABLE jobs ADD COLUMN lease_until TEXT;"
+
+# The outbox (migration 8). ``queued_at`` is the database's clock when the log was inserted:
 # a monitor activated later does not judge the log. Logs past the old cursor (committed but
 # not yet scanned when the database is upgraded) are put in the outbox once.
 _OUTBOX_TABLE = "CREATE TABLE IF NOT EXISTS log_outbox(log_id TEXT PRIMARY KEY, queued_at TEXT NOT NULL);"
@@ -113,14 +116,21 @@ class EvalTables(Protocol):
         if jobs:
             self._write(_insert_jobs(jobs))
 
-    def claim_jobs(self, limit: int, now: str) -> list[Row]:
-        """Move up to ``limit`` queued jobs to ``running`` for this caller, oldest first."""
+    def claim_jobs(self, limit: int, now: str, owner: str | None = None,
+                   lease_until: str | None = None) -> list[Row]:
+        """Move up to ``limit`` queued jobs to ``running`` for ``owner``, oldest first, leased
+        until ``lease_until`` (no lease: any restart may take them back)."""
         claim = secrets.token_hex(8)
-        self._write([("UPDATE jobs SET state='running', claim=?, updated_at=? WHERE state='queued'"
-                      " AND id IN (SELECT id FROM jobs WHERE state='queued' ORDER BY created_at"
-                      " LIMIT ?)", (claim, now, limit))])
+        self._write([("UPDATE jobs SET state='running', claim=?, claimed_by=?, lease_until=?, updated_at=?"
+                      " WHERE state='queued' AND id IN (SELECT id FROM jobs WHERE state='queued'"
+                      " ORDER BY created_at LIMIT ?)", (claim, owner, lease_until, now, limit))])
         rows = self._all("SELECT * FROM jobs WHERE claim=? AND state='running'", (claim,))
         return [{**r, "payload": json.loads(r["payload"])} for r in rows]
+
+    def renew_leases(self, owner: str, lease_until: str) -> None:
+        """The running jobs ``owner`` claimed stay its own until ``lease_until``."""
+        self._write([("UPDATE jobs SET lease_until=? WHERE claimed_by=? AND state='running'",
+                      (lease_until, owner))])
 
     def has_queued_jobs(self) -> bool:
         """A read, so an idle worker polls without taking the write lock."""
@@ -134,12 +144,21 @@ class EvalTables(Protocol):
         self._write([("UPDATE jobs SET state=?, error=?, updated_at=? WHERE id=?",
                       (state, error, now, job_id))])
 
-    def requeue_running_jobs(self, now: str) -> int:
-        """Jobs a stopped server was running go back to the queue (their effects are keyed
-        by job, so running one again cannot judge a log twice)."""
-        found = self._one("SELECT count(*) AS n FROM jobs WHERE state='running'")
-        self._write([("UPDATE jobs SET state='queued', claim=NULL, updated_at=? WHERE state='running'",
-                      (now,))])
+    def release_jobs(self, owner: str, now: str) -> None:
+        """A process stopping cleanly hands its running jobs back to the queue at once."""
+        self._write([("UPDATE jobs SET state='queued', claim=NULL, claimed_by=NULL, lease_until=NULL,"
+                      " updated_at=? WHERE claimed_by=? AND state='running'", (now, owner))])
+
+    def requeue_expired_jobs(self, now: str) -> int:
+        """Running jobs whose lease ran out (their process stopped or died: a live one renews
+        its leases) go back to the queue; their effects are keyed by job, so running one again
+        cannot judge a log twice. Jobs of a live process, replica or ``--workers`` sibling,
+        are left to it."""
+        expired = "state='running' AND (lease_until IS NULL OR lease_until < ?)"
+        found = self._one(f"SELECT count(*) AS n FROM jobs WHERE {expired}", (now,))
+        if found and int(found["n"]):
+            self._write([(f"UPDATE jobs SET state='queued', claim=NULL, claimed_by=NULL, lease_until=NULL,"
+                          f" updated_at=? WHERE {expired}", (now, now))])
         return int(found["n"]) if found else 0
 
     def open_jobs(self, run_id: str) -> int:

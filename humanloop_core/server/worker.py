@@ -4,8 +4,10 @@ It lives on the server's event loop for the app's lifetime (started and stopped 
 app's lifespan). Store calls go to threads, provider calls are async and user code runs in
 the sandbox, so the loop keeps serving requests. At most ``concurrency`` jobs run at once.
 
-Restarts: jobs a stopped server was running are queued again at start (their effects are
-keyed by job, see ``jobs.py``), and logs committed but not scanned wait in the store's outbox.
+Restarts and replicas: each claimed job carries a lease that its process renews while it
+runs; only jobs whose lease expired (their process stopped or died) are queued again, by
+any live worker (their effects are keyed by job, see ``jobs.py``), so a job a live replica
+or ``--workers`` sibling is running is never taken from it, and logs committed but not scanned wait in the store's outbox.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from humanloop_core import types as t
@@ -25,6 +31,13 @@ from .store import Row, now
 
 logger = logging.getLogger("humanloop_core.server.worker")
 _ALL = 1_000_000
+LEASE_ENV = "HUMANLOOP_JOB_LEASE_SECONDS"
+DEFAULT_LEASE = 15.0
+
+
+def _stamp(moment: datetime) -> str:
+    """A fixed-width UTC stamp, so leases compare as strings in SQL."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 class Worker:
@@ -34,12 +47,19 @@ class Worker:
         runtime: The store, providers and sandbox jobs use.
         concurrency: Jobs running at once.
         poll_interval: Seconds an idle worker waits before looking for new logs again.
+        lease: Seconds a claimed job stays this process's without renewal (renewed every
+            third of it); a job of a dead process is taken back that long after its death.
+            Default: ``$HUMANLOOP_JOB_LEASE_SECONDS``, else 15.
     """
 
-    def __init__(self, runtime: Runtime, concurrency: int = 8, poll_interval: float = 0.05) -> None:
+    def __init__(self, runtime: Runtime, concurrency: int = 8, poll_interval: float = 0.05,
+                 lease: float | None = None) -> None:
         self.rt = runtime
         self.concurrency = concurrency
         self.poll_interval = poll_interval
+        self.lease = lease if lease is not None else float(os.environ.get(LEASE_ENV, DEFAULT_LEASE))
+        self.owner = f"{os.getpid()}-{secrets.token_hex(6)}"
+        self._leases_checked = 0.0
         self._loop_task: asyncio.Task[None] | None = None
         self._tasks: dict[asyncio.Task[None], Row] = {}
         self._cancelled_runs: set[str] = set()
@@ -49,14 +69,11 @@ class Worker:
 
     async def start(self) -> None:
         self._event_loop = asyncio.get_running_loop()
-        store = self.rt.store
-        requeued = await asyncio.to_thread(store.requeue_running_jobs, now())
-        if requeued:
-            logger.info("requeued %d jobs interrupted by the last stop", requeued)
+        await asyncio.to_thread(self._tend_leases)
         self._loop_task = asyncio.create_task(self._serve(), name="humanloop-worker")
 
     async def stop(self) -> None:
-        """Stop taking work; work in flight is abandoned and queued again at next start."""
+        """Stop taking work; work in flight is abandoned and handed back to the queue."""
         tasks = [self._loop_task, *self._tasks] if self._loop_task else list(self._tasks)
         for task in tasks:
             if task is not None:
@@ -66,6 +83,8 @@ class Worker:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self._loop_task = None
+        with contextlib.suppress(Exception):  # else they are taken back when their leases end
+            await asyncio.to_thread(self.rt.store.release_jobs, self.owner, now())
         await self.rt.sandbox.close()
 
     def wake(self) -> None:
@@ -85,15 +104,30 @@ class Worker:
             if job.get("run_id") == run_id:
                 task.cancel()
 
+    def _lease_until(self) -> str:
+        return _stamp(datetime.now(timezone.utc) + timedelta(seconds=self.lease))
+
+    def _tend_leases(self) -> None:
+        """Renew this process's leases and take back jobs whose lease expired."""
+        self._leases_checked = time.monotonic()
+        store = self.rt.store
+        store.renew_leases(self.owner, self._lease_until())
+        requeued = store.requeue_expired_jobs(_stamp(datetime.now(timezone.utc)))
+        if requeued:
+            logger.info("requeued %d jobs whose process stopped running them", requeued)
+
     async def _serve(self) -> None:
         store = self.rt.store
         while True:
             try:
+                if time.monotonic() - self._leases_checked > self.lease / 3:
+                    await asyncio.to_thread(self._tend_leases)
                 scanned = await asyncio.to_thread(monitoring.scan, store)
                 claimed: list[Row] = []
                 free = self.concurrency - len(self._tasks)
                 if free > 0 and await asyncio.to_thread(store.has_queued_jobs):
-                    claimed = await asyncio.to_thread(store.claim_jobs, free, now())
+                    claimed = await asyncio.to_thread(store.claim_jobs, free, now(), self.owner,
+                                                      self._lease_until())
                 for job in claimed:
                     task = asyncio.create_task(self._run(job))
                     self._tasks[task] = job
@@ -128,7 +162,7 @@ class Worker:
                 state, error = "failed", f"unknown job kind {job['kind']!r}"
         except asyncio.CancelledError:
             if job.get("run_id") not in self._cancelled_runs:
-                raise  # the server is stopping: the job stays running, queued again at start
+                raise  # the server is stopping: the job stays running, taken back when its lease ends
             state = "cancelled"
         except Exception as exc:
             logger.exception("job %s failed", job["id"])

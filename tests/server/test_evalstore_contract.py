@@ -41,10 +41,23 @@ def test_jobs_are_queued_once_and_each_claimed_by_one_claimer(store: Store) -> N
     store.finish_job("judge:1", "done", now())
     store.finish_job("judge:3", "failed", now(), "boom")
     assert store.job_errors("run_a") == ["boom"]
-    assert store.requeue_running_jobs(now()) == 38  # a restart: running work is queued again
+    assert store.requeue_expired_jobs(now()) == 38  # claimed without a lease: any restart takes them back
     assert store.open_jobs("run_a") == 18
     store.cancel_jobs("run_a", now())
     assert store.open_jobs("run_a") == 0
+
+
+def test_only_jobs_whose_lease_expired_are_taken_back(store: Store) -> None:  # noqa: F811
+    store.enqueue_jobs([job_row(f"judge:{i}", "judge", {}, now()) for i in range(4)])
+    mine = store.claim_jobs(2, now(), "proc-a", "2030-01-01T00:00:10.000000+00:00")
+    theirs = store.claim_jobs(2, now(), "proc-b", "2030-01-01T00:00:10.000000+00:00")
+    assert len(mine) == len(theirs) == 2 and not store.has_queued_jobs()
+    assert store.requeue_expired_jobs("2030-01-01T00:00:05.000000+00:00") == 0  # both alive
+    store.renew_leases("proc-a", "2030-01-01T00:00:20.000000+00:00")  # b stopped renewing
+    assert store.requeue_expired_jobs("2030-01-01T00:00:15.000000+00:00") == 2
+    assert sorted(j["id"] for j in store.claim_jobs(5, now(), "proc-c")) == sorted(j["id"] for j in theirs)
+    store.release_jobs("proc-a", now())  # a clean stop hands its jobs back at once
+    assert sorted(j["id"] for j in store.claim_jobs(5, now())) == sorted(j["id"] for j in mine)
 
 
 def _judge(db: Store, path: str = "judge") -> tuple[dict[str, Any], dict[str, Any]]:

@@ -6,6 +6,7 @@ while the server keeps answering, and queued judgments survive the server being 
 
 from __future__ import annotations
 
+import sqlite3
 import statistics
 import threading
 import time
@@ -19,6 +20,7 @@ import pytest
 
 from humanloop_core.server import LocalServer
 from humanloop_core.server.sandbox import Sandbox
+from humanloop_core.server.worker import LEASE_ENV
 from tests.reliability.server_process import ServerProcess
 
 MOCK = {"model": "mock-1", "provider": "mock", "template": [{"role": "user", "content": "Echo {{n}}"}]}
@@ -184,7 +186,10 @@ def test_a_monitor_judges_every_log_within_seconds_at_50_calls_per_second(server
     assert max(lags) < 5, f"slowest judgment {max(lags):.2f} s after its log"
 
 
-def test_judgments_queued_when_the_server_is_killed_are_made_after_restart(tmp_path: Path) -> None:
+def test_judgments_queued_when_the_server_is_killed_are_made_after_restart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The killed server's running jobs are taken back once their leases end: short ones here.
+    monkeypatch.setenv(LEASE_ENV, "1")
     server = ServerProcess(tmp_path / "crash.sqlite").start()
     try:
         with client(server.base_url, server.api_key) as http:
@@ -206,6 +211,35 @@ def test_judgments_queued_when_the_server_is_killed_are_made_after_restart(tmp_p
         assert all(found[0]["judgment"] is True for found in judged.values())
     finally:
         server.stop()
+
+
+def test_a_server_starting_beside_a_live_one_leaves_its_running_jobs_alone(tmp_path: Path) -> None:
+    """Two servers on one database (replicas, --workers): the second's start used to put back
+    in the queue the job the first was running, which then ran twice."""
+    db = tmp_path / "shared.sqlite"
+
+    def running() -> list[tuple[str, str]]:
+        with sqlite3.connect(db) as raw:
+            return raw.execute("SELECT id, claim FROM jobs WHERE state='running'").fetchall()
+
+    with LocalServer(db=db, sandbox=Sandbox(timeout=10)) as first, client(first.base_url, first.api_key) as http:
+        prompt = http.post("/prompts", json={"path": "shared", **MOCK}).json()
+        judge = http.post("/evaluators", json={"path": "slow-shared", **python_judge(
+            "import time\ndef f(log):\n    time.sleep(1.5)\n    return True\n")}).json()
+        http.post(f"/prompts/{prompt['id']}/evaluators",
+                  json={"activate": [{"evaluator_version_id": judge["version_id"]}]}).raise_for_status()
+        log_id = http.post("/prompts/log", json={"id": prompt["id"], "output": "x"}).json()["id"]
+        deadline = time.monotonic() + 10
+        while not running() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        claimed = running()
+        assert len(claimed) == 1
+        with LocalServer(db=db, api_key=first.api_key, sandbox=Sandbox(timeout=10)):
+            assert running() == claimed  # still the first server's, under its claim
+            found = wait_judged(http, [log_id], 1, 10)[log_id]
+        with sqlite3.connect(db) as raw:
+            states = raw.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall()
+        assert [j["judgment"] for j in found] == [True] and states == [("done", 1)]
 
 
 def test_logs_with_a_run_id_join_the_run_and_are_judged(server: LocalServer) -> None:

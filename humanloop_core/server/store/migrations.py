@@ -168,6 +168,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # own transaction (the ``logs`` cursor of migration 4 skipped logs that PostgreSQL
     # committed out of ``seq`` order); see evalstore.
     Migration(8, "log outbox for monitors and runs", evalstore.OUTBOX_SQLITE, evalstore.OUTBOX_POSTGRES),
+    # A process starting up took back every running job, also those a live replica or
+    # --workers sibling was running; now only jobs whose lease expired are taken back.
+    Migration(9, "job leases", evalstore.LEASES),
 )
 LATEST = MIGRATIONS[-1].version
 
