@@ -28,7 +28,7 @@ import contextlib
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar, overload
 
 from opentelemetry import context as context_api
@@ -126,6 +126,29 @@ class _Call:
             leave_prompt(frame_token)
         context_api.detach(context_token)
 
+    @contextlib.contextmanager
+    def current(self) -> Iterator[None]:
+        """This call current for the block (a generator's body is current only while it
+        runs, so its caller's context is left alone between items)."""
+        tokens = self.enter()
+        try:
+            yield
+        finally:
+            self.leave(tokens)
+
+    @contextlib.contextmanager
+    def streaming(self, items: list[Any]) -> Iterator[None]:
+        """Around a generator's whole run: finish with what it yielded, or fail."""
+        try:
+            yield
+        except GeneratorExit:  # closed early by its consumer: not a failure
+            self.finish(_joined(items))
+            raise
+        except BaseException as exc:
+            self.fail(exc)
+            raise
+        self.finish(_joined(items))
+
     def finish(self, result: Any) -> None:
         span = self.span
         try:
@@ -197,29 +220,17 @@ def _wrap(func: F, spec: _Spec) -> F:
         async def agen_wrapper(*args: Any, **kwargs: Any) -> Any:
             call = _Call(spec, args, kwargs)
             items: list[Any] = []
-            try:
-                tokens = call.enter()
-                try:
+            with call.streaming(items):
+                with call.current():
                     agen = func(*args, **kwargs)
-                finally:
-                    call.leave(tokens)
                 while True:
-                    tokens = call.enter()
-                    try:
-                        item = await agen.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    finally:
-                        call.leave(tokens)
+                    with call.current():
+                        try:
+                            item = await agen.__anext__()
+                        except StopAsyncIteration:
+                            break
                     items.append(item)
                     yield item
-            except GeneratorExit:  # closed early by its consumer: not a failure
-                call.finish(_joined(items))
-                raise
-            except BaseException as exc:
-                call.fail(exc)
-                raise
-            call.finish(_joined(items))
         return agen_wrapper  # type: ignore[return-value]
 
     if inspect.isgeneratorfunction(func):
@@ -227,43 +238,29 @@ def _wrap(func: F, spec: _Spec) -> F:
         def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
             call = _Call(spec, args, kwargs)
             items: list[Any] = []
-            try:
-                tokens = call.enter()
-                try:
+            with call.streaming(items):
+                with call.current():
                     gen = func(*args, **kwargs)
-                finally:
-                    call.leave(tokens)
                 while True:
-                    tokens = call.enter()
-                    try:
-                        item = next(gen)
-                    except StopIteration:
-                        break
-                    finally:
-                        call.leave(tokens)
+                    with call.current():
+                        try:
+                            item = next(gen)
+                        except StopIteration:
+                            break
                     items.append(item)
                     yield item
-            except GeneratorExit:  # closed early by its consumer: not a failure
-                call.finish(_joined(items))
-                raise
-            except BaseException as exc:
-                call.fail(exc)
-                raise
-            call.finish(_joined(items))
         return gen_wrapper  # type: ignore[return-value]
 
     if inspect.iscoroutinefunction(func):
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             call = _Call(spec, args, kwargs)
-            tokens = call.enter()
-            try:
-                result = await func(*args, **kwargs)
-            except BaseException as exc:
-                call.fail(exc)
-                raise
-            finally:
-                call.leave(tokens)
+            with call.current():
+                try:
+                    result = await func(*args, **kwargs)
+                except BaseException as exc:
+                    call.fail(exc)
+                    raise
             call.finish(result)
             return result
         return async_wrapper  # type: ignore[return-value]
@@ -271,14 +268,12 @@ def _wrap(func: F, spec: _Spec) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         call = _Call(spec, args, kwargs)
-        tokens = call.enter()
-        try:
-            result = func(*args, **kwargs)
-        except BaseException as exc:
-            call.fail(exc)
-            raise
-        finally:
-            call.leave(tokens)
+        with call.current():
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as exc:
+                call.fail(exc)
+                raise
         call.finish(result)
         return result
     return wrapper  # type: ignore[return-value]
