@@ -28,7 +28,11 @@ from .versions import environment as environment
 from .versions import resolve_version as resolve_version
 
 # Request fields that describe or address a version rather than make it up.
-_NOT_KERNEL = {"path", "id", "commit_message", "action", "version_name", "version_description"}
+# File-level metadata: kept on the file, not in a version (the SDK's kernel requests lack
+# these fields), so editing one changes no version.
+FILE_META = ("description", "tags", "readme")
+_NOT_KERNEL = {"path", "id", "commit_message", "action", "version_name", "version_description",
+               *FILE_META}
 # Listings that filter in Python read every row first (files are few; logs are paged in SQL).
 _ALL = 1_000_000
 
@@ -154,7 +158,19 @@ def upsert(store: Store, kind: FileKind, path: str | None, id: str | None,
     file = create_or_get(store, kind, path, id)
     version = versions.save(store, file, kind.prefix + "v", kernel_hash(kernel), kernel,
                             explicit=explicit, **version_labels(request))
+    if request is not None:
+        save_meta(store, file, request)
     return store.get_file(file["id"]) or file, version
+
+
+def save_meta(store: Store, file: Row, request: BaseModel) -> None:
+    """Merge the file-level fields an upsert sets (``FILE_META``) into the file's."""
+    given = request.model_dump(mode="json", include=set(FILE_META), exclude_unset=True)
+    if given:
+        with store.transaction(lock_file=file["id"]):  # two upserts editing different fields
+            current = (store.get_file(file["id"]) or file).get("meta") or {}
+            if {**current, **given} != current:
+                store.set_file_meta(file["id"], {**current, **given})
 
 
 def version_labels(request: BaseModel | None) -> dict[str, str | None]:
@@ -259,6 +275,7 @@ def file_response(store: Store, kind: FileKind, file: Row, version: Row) -> dict
     kernel = dict(version["kernel"])
     body: dict[str, Any] = {
         **{k: v for k, v in kernel.items() if not k.startswith("_")},
+        **(file.get("meta") or {}),
         "path": file["path"], "id": file["id"], "name": file["path"].rsplit("/", 1)[-1],
         "version_id": version["id"], "type": kind.type, "environments": envs,
         "created_at": file["created_at"], "updated_at": file["updated_at"],

@@ -156,3 +156,24 @@ def test_newer_log_fields_and_file_descriptions(sdk: Humanloop, unique_path: str
                              messages=[{"role": "user", "content": "hi"}])
     updated = sdk.flows.update_log(log_id=flow_log.id, log_status="complete", output="done")
     assert updated.log_status == "complete" and updated.output == "done"
+
+
+def test_description_tags_readme_are_file_level(sdk: Humanloop, unique_path: str) -> None:
+    first = sdk.prompts.upsert(path=unique_path, **MOCK, template=CHAT, description="one",
+                               tags=["a"], readme="# One")
+    # the same kernel with new metadata: no new version, the file's metadata changes
+    again = sdk.prompts.upsert(path=unique_path, **MOCK, template=CHAT, description="two")
+    assert again.version_id == first.version_id
+    assert (again.description, again.tags, again.readme) == ("two", ["a"], "# One")
+    # a new kernel makes a version; the metadata is the file's, the same on every version
+    second = sdk.prompts.upsert(path=unique_path, **MOCK, template=CHAT, temperature=0.5,
+                                tags=["b", "c"])
+    assert second.version_id != first.version_id
+    old = sdk.prompts.get(id=first.id, version_id=first.version_id)
+    assert (old.description, old.tags, old.readme) == ("two", ["b", "c"], "# One")
+    assert len(list(sdk.prompts.list_versions(id=first.id).records)) == 2
+    agent = sdk.agents.upsert(path=unique_path + "-agent", **MOCK, template=CHAT, description="t")
+    assert sdk.agents.upsert(path=unique_path + "-agent", **MOCK, template=CHAT,
+                             readme="r").version_id == agent.version_id
+    fetched = sdk.agents.get(id=agent.id)
+    assert (fetched.description, fetched.readme) == ("t", "r")

@@ -73,7 +73,8 @@ def test_concurrent_creators_of_one_path_share_one_file_and_version(store: Store
     assert len(results) == 1
     file_id = next(iter(results))[0]
     assert len(store.list_versions(file_id)) == 1
-    assert set(store.get_file(file_id)) == {"id", "type", "path", "created_at", "updated_at", "last_used_at"}
+    assert set(store.get_file(file_id)) == {"id", "type", "path", "created_at", "updated_at",
+                                            "last_used_at", "meta"}
 
 
 def test_names_match_without_case_and_with_underscore_as_a_letter(store: Store) -> None:

@@ -171,6 +171,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # A process starting up took back every running job, also those a live replica or
     # --workers sibling was running; now only jobs whose lease expired are taken back.
     Migration(9, "job leases", evalstore.LEASES),
+    # A file's description, tags and readme (JSON): file-level, as in Humanloop (the SDK's
+    # kernel requests lack them), so changing one edits the file instead of making a version.
+    Migration(10, "files: description, tags and readme", "ALTER TABLE files ADD COLUMN meta TEXT"),
 )
 LATEST = MIGRATIONS[-1].version
 

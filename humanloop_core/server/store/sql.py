@@ -247,6 +247,10 @@ class SqlStore(EvalTables, SpanTables):
         self._write([("UPDATE files SET path=?, updated_at=? WHERE id=?", (path, now(), file_id))])
         return self.get_file(file_id) or {}
 
+    def set_file_meta(self, file_id: str, meta: Row) -> None:
+        self._write([("UPDATE files SET meta=?, updated_at=? WHERE id=?",
+                      (json.dumps(meta, separators=(",", ":")), now(), file_id))])
+
     def touch_file(self, file_id: str) -> None:
         self._write([("UPDATE files SET last_used_at=? WHERE id=?", (now(), file_id))], repeatable=True)
 
@@ -258,6 +262,7 @@ class SqlStore(EvalTables, SpanTables):
             ("DELETE FROM deployments WHERE file_id=?", (file_id,)),
             ("DELETE FROM logs WHERE file_id=?", (file_id,)),
             ("DELETE FROM log_counts WHERE file_id=?", (file_id,)),
+            ("DELETE FROM file_env_vars WHERE file_id=?", (file_id,)),
             ("DELETE FROM files WHERE id=?", (file_id,)),
         ])
 
@@ -279,6 +284,7 @@ class SqlStore(EvalTables, SpanTables):
 
     def _file(self, row: Row) -> Row:
         row.pop("seq", None)  # PostgreSQL's insertion order column; SQLite's rowid is hidden
+        row["meta"] = json.loads(row["meta"]) if row.get("meta") else {}
         return row
 
     def files_under(self, directory_path: str) -> list[Row]:
