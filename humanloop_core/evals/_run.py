@@ -152,9 +152,9 @@ def _log_datapoint(client: Humanloop, spec: FileSpec, resolved: Plan, evaluation
     if point.get("messages") and spec.type == "prompt":
         fields["messages"] = point["messages"]
     resource = _resource(client, spec.type)
-    log = resource.log(id=resolved.file.id, version_id=resolved.file.version_id, **fields)
-    # Linked by the run's own operation: it works whatever log fields a file kind accepts.
-    client.evaluations.add_logs_to_run(evaluation_id, run_id, log_ids=[log.id])
+    # run_id joins the log to the run in the same request (the server links it and queues
+    # the run's remote judgments); no add_logs_to_run round trip per datapoint.
+    log = resource.log(id=resolved.file.id, version_id=resolved.file.version_id, run_id=run_id, **fields)
     wire = _wire(client.logs.get(log.id))
     for evaluator_spec, evaluator in resolved.evaluators:
         if not evaluator_spec.local:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import httpx
 import pytest
 
 from humanloop_core import Humanloop
@@ -78,6 +79,27 @@ def test_a_local_function_with_a_local_evaluator_and_the_change_since_the_last_r
     assert local.previous == 1.0 and local.score == pytest.approx(13 / 20)
     assert local.delta == pytest.approx(13 / 20 - 1.0) and local.passed is False and not second.passed
     assert "-35.0%" in out.getvalue()
+
+
+def test_a_local_function_costs_three_requests_a_datapoint(local_server: LocalServer, files: dict[str, str]) -> None:
+    """Each datapoint: its log (carrying run_id, which joins it to the run), the log read back
+    for the local evaluator, and that judgment. Linking with add_logs_to_run cost a fourth."""
+    sent: list[tuple[str, str]] = []
+    http = httpx.Client(event_hooks={"request": [lambda request: sent.append((request.method, request.url.path))]})
+    counted = Humanloop(api_key=local_server.api_key, base_url=local_server.base_url, http_client=http)
+    evaluators = [{"path": files["code"]},
+                  {"path": f"{files['root']}/local-count", "callable": lambda log: True, "return_type": "boolean",
+                   "args_type": "target_free"}]
+    result = counted.evaluations.run(
+        name="counted", file={"path": files["prompt"], "type": "prompt", "callable": lambda n: f"Echo {n}"},
+        dataset={"path": files["data"], "datapoints": datapoints(6)}, evaluators=evaluators, stream=io.StringIO())
+    http.close()
+    assert result.status == "completed" and by_path(result)["code"].score == pytest.approx(5 / 6)
+    per_datapoint = [(m, p) for m, p in sent if p.endswith(("/prompts/log", "/evaluators/log")) or "/logs/" in p]
+    assert sorted(per_datapoint) == sorted([("POST", "/v5/prompts/log"), ("POST", "/v5/evaluators/log")] * 6
+                                           + [("GET", p) for m, p in sent if m == "GET" and "/logs/log_" in p])
+    assert sum(1 for m, p in sent if m == "GET" and "/logs/log_" in p) == 6
+    assert not [p for _, p in sent if "/runs/" in p and p.endswith("/logs")]  # no add_logs_to_run
 
 
 def test_arguments_that_cannot_work_fail_before_anything_is_sent(client: Humanloop) -> None:
