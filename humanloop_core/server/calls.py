@@ -7,29 +7,24 @@ Every call is logged, failures included, so a broken provider leaves a trace.
 The async shells never touch the store on the event loop: a writer in another process
 holding the SQLite lock would otherwise freeze every request for the busy timeout.
 Storage runs in worker threads (``to_thread.run_sync``, which also finishes a write it
-started when the request is cancelled), in two lanes of a few threads each (:func:`_lanes`):
-one starts calls (resolve, render), one finishes them (commit the log, build the answer).
-A call that has its completion never queues behind a thousand calls still starting, and a
-few threads keep the GIL with the event loop instead of forty threads fighting over it.
+started when the request is cancelled), in the two lanes of ``lanes``: one starts calls
+(resolve, render), one finishes them (commit the log, build the answer).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
-import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
-from anyio import to_thread
 
 from humanloop_core import types as t
 
-from . import files, logs, prices, sampling
+from . import files, lanes, logs, prices, sampling
 from .errors import ApiProblem
 from .providers import Chunk, Completion, ProviderError, ProviderRegistry, ProviderRequest
 from .rendering import render_messages
@@ -37,29 +32,6 @@ from .store import Conflict, Row, Store, new_id, now
 
 PROMPT = files.KINDS["prompt"]
 logger = logging.getLogger("humanloop_core.server")
-_T = TypeVar("_T")
-# Threads per lane. SQLite commits one write at a time and every thread shares one GIL:
-# more threads only add switching. On the shared 40-thread pool the rate at 100 connections
-# fell to 0.53-0.69x the rate at 10 (bench_server_load); with the lanes it holds. PostgreSQL
-# round trips still overlap across a lane's threads.
-LANE_THREADS = 6
-_lane_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]]
-_lane_limiters = weakref.WeakKeyDictionary()
-
-
-def _lanes() -> tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]:
-    """(start lane, finish lane) of the running loop (a limiter belongs to one loop, and
-    tests run several servers, each on its own)."""
-    loop = asyncio.get_running_loop()
-    lanes = _lane_limiters.get(loop)
-    if lanes is None:
-        lanes = _lane_limiters[loop] = (anyio.CapacityLimiter(LANE_THREADS), anyio.CapacityLimiter(LANE_THREADS))
-    return lanes
-
-
-async def _finishing(fn: Callable[..., _T], *args: Any) -> _T:
-    """Run store work that completes a call, off the loop, in the finish lane."""
-    return await to_thread.run_sync(fn, *args, limiter=_lanes()[1])
 
 
 @dataclass
@@ -104,7 +76,7 @@ def prepare(store: Store, request: t.PromptCallRequest, version_id: str | None,
 async def prepare_off_loop(store: Store, request: t.PromptCallRequest, version_id: str | None,
                            environment: str | None) -> CallPlan:
     """:func:`prepare` in the start lane."""
-    return await to_thread.run_sync(prepare, store, request, version_id, environment, limiter=_lanes()[0])
+    return await lanes.starting(prepare, store, request, version_id, environment)
 
 
 def _snippets(store: Store, kernel: dict[str, Any]) -> Callable[[str, str], str | None]:
@@ -198,10 +170,10 @@ async def call(store: Store, registry: ProviderRegistry, plan: CallPlan) -> dict
     try:
         completion = await _complete(registry, plan)
     except ProviderError as exc:
-        await _finishing(record, store, plan, None, str(exc))
+        await lanes.finishing(record, store, plan, None, str(exc))
         headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
         raise ApiProblem(exc.status, f"{exc} (logged as {plan.log_id})", headers) from None
-    return await _finishing(_record_and_answer, store, plan, completion)
+    return await lanes.finishing(_record_and_answer, store, plan, completion)
 
 
 def _record_and_answer(store: Store, plan: CallPlan, completion: Completion) -> dict[str, Any]:
@@ -319,14 +291,14 @@ async def stream(store: Store, registry: ProviderRegistry, plan: CallPlan) -> As
         completion.tool_calls = list(calls.values()) or None
         with anyio.CancelScope(shield=True):
             try:
-                await _finishing(record, store, plan, completion, "stream interrupted before the end")
+                await lanes.finishing(record, store, plan, completion, "stream interrupted before the end")
             except Exception:
                 logger.exception("could not store the log of an interrupted stream")
         raise
     completion.tool_calls = list(calls.values()) or None
     body: dict[str, Any] = {}
     try:
-        body = await _finishing(record, store, plan, completion if error is None or produced else None, error)
+        body = await lanes.finishing(record, store, plan, completion if error is None or produced else None, error)
     except Conflict as exc:  # the prompt was deleted while the stream ran: say so, last
         error = str(exc)
         pending = None

@@ -21,9 +21,10 @@ import json
 import uuid
 from datetime import datetime, timezone
 
-import anyio.to_thread
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import lanes
 from .store import Row, Store
 from .store import base as store_base
 from .store.base import PENDING, applying
@@ -79,7 +80,7 @@ class IdempotencyMiddleware:
         """None once ``owner`` holds the key; else the answer (or the state) to give."""
         delay = 0.005
         while True:
-            stored = await anyio.to_thread.run_sync(self.store.reserve_replay, key, fingerprint, owner)
+            stored = await lanes.starting(self.store.reserve_replay, key, fingerprint, owner)
             if stored is None or stored["status"] != PENDING or stored["fingerprint"] != fingerprint:
                 return stored
             if stored.get("applied") is not None and _lease_over(stored):
@@ -134,16 +135,16 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_receive, hold)
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self.store.release_replay, key, owner)
+                await lanes.finishing(self.store.release_replay, key, owner)
             raise
         start = held[0] if held else None
         if passthrough or start is None or start["type"] != "http.response.start" or start["status"] >= 500:
-            await anyio.to_thread.run_sync(self.store.release_replay, key, owner)
+            await lanes.finishing(self.store.release_replay, key, owner)
         else:
             headers = dict(start.get("headers", []))
             payload = b"".join(m.get("body", b"") for m in held[1:])
             # Kept before the answer leaves, so a retry racing a lost response finds it.
-            await anyio.to_thread.run_sync(
+            await lanes.finishing(
                 self.store.complete_replay, key, owner, start["status"],
                 headers.get(b"content-type", b"application/json").decode("latin-1"), payload)
         for message in held:

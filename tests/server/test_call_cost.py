@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from humanloop_core.server import calls
+from humanloop_core.server import lanes
 from humanloop_core.server.local import LocalServer
 from humanloop_core.server.store.sqlite import SqliteStore, _SqliteConn
 
@@ -92,13 +92,13 @@ def test_many_connections_every_call_answered_and_logged(tmp_path: Path) -> None
                               if line.startswith("data:")]
                     return {"id": events[-1]["id"], "n": str(i)}
                 return {"id": response.json()["log_id"], "n": response.json()["inputs"]["n"]}
-            return list(await asyncio.gather(*(one(i) for i in range(40 * calls.LANE_THREADS))))
+            return list(await asyncio.gather(*(one(i) for i in range(40 * lanes.THREADS))))
 
     with LocalServer(db=tmp_path / "many.sqlite") as srv, \
             httpx.Client(base_url=srv.base_url, headers={"X-API-KEY": srv.api_key}, timeout=30) as http:
         http.post("/prompts", json=PROMPT).raise_for_status()
         answers = asyncio.run(run(srv.base_url, srv.api_key))
         assert len({a["id"] for a in answers}) == len(answers)
-        for answer in answers[:: calls.LANE_THREADS]:
+        for answer in answers[:: lanes.THREADS]:
             log = http.get(f"/logs/{answer['id']}").json()
             assert log["inputs"] == {"n": answer["n"]}
