@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from .base import Capabilities, ProviderError
+from .base import Capabilities, ProviderError, ProviderRequest
 
 
 def server_status(upstream: int) -> int:
@@ -140,6 +141,23 @@ class SseDecoder:
 
 
 Target = tuple[str, dict[str, str]]
+
+
+def api_key(request: ProviderRequest, what: str, field: str, env: tuple[str, ...],
+            hint: str | None = None) -> str:
+    """The call's ``provider_api_keys.<field>``, else the first of ``env`` set where the
+    server runs; with neither, a 400 saying how to give one (``what``: "Anthropic API key",
+    ``hint``: the variables to name, by default the first)."""
+    key = request.api_key or next((os.environ[name] for name in env if os.environ.get(name)), None)
+    if not key:
+        raise ProviderError(f"no {what}: pass provider_api_keys.{field} in the call or set "
+                            f"{hint or env[0]} where the server runs", 400)
+    return key
+
+
+def base_url(env: str, default: str) -> str:
+    """The provider's base URL: ``env`` where the server runs (a proxy, a fake), else its own."""
+    return (os.environ.get(env) or default).rstrip("/")
 
 
 class HttpProvider:

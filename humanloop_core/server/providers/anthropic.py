@@ -8,12 +8,11 @@ sent (the API requires it), tool results travel as ``tool_result`` blocks of a u
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 from ._convert import arguments, data_url, image_url, parts_of, schema_of, text_of
-from ._http import HttpProvider, server_status
+from ._http import HttpProvider, api_key, base_url, server_status
 from .base import Capabilities, Chunk, Completion, ProviderError, ProviderRequest, check_supported
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -180,11 +179,8 @@ class AnthropicProvider(HttpProvider):
                                 reasoning=("effort", "budget"))
 
     def _target(self, request: ProviderRequest) -> tuple[str, dict[str, str]]:
-        key = request.api_key or os.environ.get("ANTHROPIC_API_KEY")
-        if not key:
-            raise ProviderError("no Anthropic API key: pass provider_api_keys.anthropic in the call or set "
-                                "ANTHROPIC_API_KEY where the server runs", 400)
-        base = (os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        key = api_key(request, "Anthropic API key", "anthropic", ("ANTHROPIC_API_KEY",))
+        base = base_url("ANTHROPIC_BASE_URL", DEFAULT_BASE_URL)
         return base + "/v1/messages", {"x-api-key": key, "anthropic-version": API_VERSION}
 
     async def complete(self, request: ProviderRequest) -> Completion:

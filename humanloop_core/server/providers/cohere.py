@@ -7,12 +7,11 @@ Cohere's SDK reads them). Messages are close to OpenAI's; ``top_p`` is ``p``, st
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 from ._convert import image_url, parts_of, schema_of, text_of
-from ._http import HttpProvider
+from ._http import HttpProvider, api_key, base_url
 from .base import Capabilities, Chunk, Completion, ProviderError, ProviderRequest, check_supported
 
 DEFAULT_BASE_URL = "https://api.cohere.com"
@@ -125,11 +124,8 @@ class CohereProvider(HttpProvider):
     capabilities = Capabilities(logprobs=True, reasoning=("budget",))
 
     def _target(self, request: ProviderRequest) -> tuple[str, dict[str, str]]:
-        key = request.api_key or os.environ.get("CO_API_KEY")
-        if not key:
-            raise ProviderError("no Cohere API key: pass provider_api_keys.cohere in the call or set "
-                                "CO_API_KEY where the server runs", 400)
-        base = (os.environ.get("CO_API_URL") or DEFAULT_BASE_URL).rstrip("/")
+        key = api_key(request, "Cohere API key", "cohere", ("CO_API_KEY",))
+        base = base_url("CO_API_URL", DEFAULT_BASE_URL)
         return base + "/v2/chat", {"Authorization": f"Bearer {key}"}
 
     async def complete(self, request: ProviderRequest) -> Completion:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 from ._convert import arguments, data_url, image_url, parts_of, schema_of, text_of, tool_names
-from ._http import HttpProvider
+from ._http import HttpProvider, api_key, base_url
 from .base import Capabilities, Chunk, Completion, ProviderError, ProviderRequest, check_supported
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
@@ -208,11 +207,9 @@ class GoogleProvider(HttpProvider):
     capabilities = Capabilities(n=True, logprobs=True, reasoning=("effort", "budget"))
 
     def _target(self, request: ProviderRequest, method: str) -> tuple[str, dict[str, str]]:
-        key = request.api_key or os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
-        if not key:
-            raise ProviderError("no Google API key: pass provider_api_keys.google in the call or set "
-                                "GEMINI_API_KEY (or GOOGLE_API_KEY) where the server runs", 400)
-        base = (os.environ.get("GOOGLE_GEMINI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        key = api_key(request, "Google API key", "google", ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+                      hint="GEMINI_API_KEY (or GOOGLE_API_KEY)")
+        base = base_url("GOOGLE_GEMINI_BASE_URL", DEFAULT_BASE_URL)
         model = request.model if request.model.startswith(("models/", "tunedModels/")) else f"models/{request.model}"
         return f"{base}/{API_VERSION}/{model}:{method}", {"x-goog-api-key": key}
 

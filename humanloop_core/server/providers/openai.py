@@ -13,7 +13,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ._http import HttpProvider, Target
+from ._http import HttpProvider, Target, api_key, base_url
 from .base import Capabilities, Chunk, Completion, ProviderError, ProviderRequest, check_supported
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -148,14 +148,10 @@ class OpenAIProvider(HttpProvider):
     path_prefix = ""
 
     def _key(self, request: ProviderRequest) -> str:
-        key = request.api_key or os.environ.get(self.key_env)
-        if not key:
-            raise ProviderError(f"no {self.name} API key: pass provider_api_keys.{self.name} in the call "
-                                f"or set {self.key_env} where the server runs", 400)
-        return key
+        return api_key(request, f"{self.name} API key", self.name, (self.key_env,))
 
     def _target(self, request: ProviderRequest) -> Target:
-        base = (os.environ.get(self.base_env) or self.default_base).rstrip("/") + self.path_prefix
+        base = base_url(self.base_env, self.default_base) + self.path_prefix
         path = "/completions" if request.endpoint == "complete" else "/chat/completions"
         return base + path, {"Authorization": f"Bearer {self._key(request)}"}
 

@@ -12,13 +12,12 @@ with ``Assistant:`` (one user message is sent as it is). Streams read the predic
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from ._convert import text_of
-from ._http import HttpProvider
+from ._http import HttpProvider, api_key, base_url
 from .base import Capabilities, Chunk, Completion, ProviderError, ProviderRequest, check_supported
 
 DEFAULT_BASE_URL = "https://api.replicate.com"
@@ -69,14 +68,10 @@ class ReplicateProvider(HttpProvider):
     poll_interval = 0.5
 
     def _key(self, request: ProviderRequest) -> str:
-        key = request.api_key or os.environ.get("REPLICATE_API_TOKEN")
-        if not key:
-            raise ProviderError("no Replicate API token: pass provider_api_keys.replicate in the call or set "
-                                "REPLICATE_API_TOKEN where the server runs", 400)
-        return key
+        return api_key(request, "Replicate API token", "replicate", ("REPLICATE_API_TOKEN",))
 
     def _create(self, request: ProviderRequest, stream: bool) -> tuple[str, dict[str, Any], dict[str, str]]:
-        base = (os.environ.get("REPLICATE_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        base = base_url("REPLICATE_BASE_URL", DEFAULT_BASE_URL)
         model, _, version = request.model.partition(":")
         if model.count("/") != 1:
             raise ProviderError(f"a replicate model is 'owner/name' or 'owner/name:version', not {request.model!r}",
