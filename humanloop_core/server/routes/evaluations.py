@@ -64,6 +64,13 @@ def _worker(request: Request) -> Any:
     return request.app.state.worker
 
 
+def _woken(request: Request, answer: Any) -> Any:
+    """``answer``, once the worker is told that it has new work (logs or evaluators to run):
+    without it the work would wait for the worker's next poll."""
+    _worker(request).wake()
+    return ok(answer)
+
+
 @router.get("/{id}/runs", summary="List the Runs of an Evaluation")
 def list_runs(*, id: str, db: DB) -> Any:
     return ok(runs.list_runs(db, id))
@@ -71,9 +78,7 @@ def list_runs(*, id: str, db: DB) -> Any:
 
 @router.post("/{id}/runs", summary="Create a Run")
 def create_run(*, id: str, body: runs.CreateRunBody, request: Request, db: DB) -> Any:
-    created = runs.create(db, id, body)
-    _worker(request).wake()
-    return ok(created)
+    return _woken(request, runs.create(db, id, body))
 
 
 @router.post("/{id}/runs/{run_id}", summary="Add an existing Run to an Evaluation")
@@ -98,16 +103,12 @@ def update_run(*, id: str, run_id: str, body: runs.UpdateRunBody, request: Reque
 
 @router.post("/{id}/runs/{run_id}/logs", summary="Add Logs to a Run")
 def add_logs_to_run(*, id: str, run_id: str, body: runs.AddLogsBody, request: Request, db: DB) -> Any:
-    updated = runs.add_logs(db, id, run_id, body)
-    _worker(request).wake()
-    return ok(updated)
+    return _woken(request, runs.add_logs(db, id, run_id, body))
 
 
 @router.post("/{id}/evaluators", summary="Add Evaluators to an Evaluation")
 def add_evaluators(*, id: str, body: runs.AddEvaluatorsBody, request: Request, db: DB) -> Any:
-    updated = runs.add_evaluators(db, id, body)
-    _worker(request).wake()
-    return ok(updated)
+    return _woken(request, runs.add_evaluators(db, id, body))
 
 
 @router.delete("/{id}/evaluators/{evaluator_version_id}", summary="Remove an Evaluator from an Evaluation")
