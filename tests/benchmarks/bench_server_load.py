@@ -44,8 +44,8 @@ CALL = {"path": PATH, "messages": [{"role": "user", "content": "Say something sh
 API_KEY = "hl-bench-load"
 CONNECTIONS = (1, 10, 100, 1000)
 SECONDS = 4
-# At 1,000 connections a request takes several hops through the server's thread pool, each
-# queued behind the other requests' hops: the first answers come seconds after the load
+# At 1,000 connections every request first queues for the server's start lane (server/
+# lanes.py) behind the others: the first answers come a second or more after the load
 # starts, so a short window would measure the queue filling, not the rate.
 SECONDS_AT = {1000: 12}
 _BODY_ENV = "HUMANLOOP_BENCH_BARE_BODY"
