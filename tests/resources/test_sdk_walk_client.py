@@ -39,34 +39,67 @@ def worlds(server: LocalServer) -> dict[str, dict[str, Any]]:
     return {"sync": _world(sdk, "core-sync"), "async": _world(sdk, "core-async")}
 
 
+class Walker:
+    """One client of each kind for the whole walk (as an application holds one), the async
+    one on one event loop; each test reads only the requests its own operation sent."""
+
+    def __init__(self, server: LocalServer) -> None:
+        self.recorder = SpecRecorder()
+        self.sync = Humanloop(api_key=server.api_key, base_url=server.base_url,
+                              http_client=httpx.Client(event_hooks=self.recorder.hooks(), timeout=60))
+        self.loop = asyncio.new_event_loop()
+        self._http = httpx.AsyncClient(event_hooks=self.recorder.async_hooks(), timeout=60)
+        self.async_ = AsyncHumanloop(api_key=server.api_key, base_url=server.base_url,
+                                     http_client=self._http)
+
+    def check_requests(self) -> None:
+        try:
+            self.recorder.check_all()
+        finally:
+            self.recorder.requests.clear()
+
+    def close(self) -> None:
+        self.sync.close()
+        self.loop.run_until_complete(self._http.aclose())
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def walker(server: LocalServer) -> Iterator[Walker]:
+    walker = Walker(server)
+    yield walker
+    walker.close()
+
+
+# Built once: each construction sets up a client's pipeline, 121 operations x 2 clients of it
+# cost the suite seconds.
+_OFFLINE = (Humanloop(api_key="k", base_url="http://127.0.0.1:9"),
+            AsyncHumanloop(api_key="k", base_url="http://127.0.0.1:9"))
+
+
 @pytest.mark.parametrize("op", OPERATIONS, ids=_ids)
 def test_clients_have_the_sdk_operation_and_keywords(op: Operation) -> None:
     sdk_keywords = set(inspect.signature(op.function).parameters) - {"self"}
-    for client in (Humanloop(api_key="k", base_url="http://127.0.0.1:9"),
-                   AsyncHumanloop(api_key="k", base_url="http://127.0.0.1:9")):
+    for client in _OFFLINE:
         method = getattr(getattr(client, op.group), op.method)
         assert sdk_keywords <= set(inspect.signature(method).parameters)
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=_ids)
-def test_sync_client_walk(op: Operation, server: LocalServer, worlds: dict[str, Any]) -> None:
-    recorder = SpecRecorder()
-    client = Humanloop(api_key=server.api_key, base_url=server.base_url,
-                       http_client=httpx.Client(event_hooks=recorder.hooks(), timeout=60))
+def test_sync_client_walk(op: Operation, walker: Walker, worlds: dict[str, Any]) -> None:
+    walker.recorder.requests.clear()
     kwargs = ARGS[f"{op.group}.{op.method}"](None, worlds["sync"])  # type: ignore[arg-type]
-    result = getattr(getattr(client, op.group), op.method)(**kwargs)
+    result = getattr(getattr(walker.sync, op.group), op.method)(**kwargs)
     _check(op, result if not op.streaming else list(result))
-    recorder.check_all()
+    assert walker.recorder.requests, "no request was sent"
+    walker.check_requests()
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=_ids)
-def test_async_client_walk(op: Operation, server: LocalServer, worlds: dict[str, Any]) -> None:
+def test_async_client_walk(op: Operation, walker: Walker, worlds: dict[str, Any]) -> None:
     async def go() -> Any:
-        recorder = SpecRecorder()
-        http = httpx.AsyncClient(event_hooks=recorder.async_hooks(), timeout=60)
-        client = AsyncHumanloop(api_key=server.api_key, base_url=server.base_url, http_client=http)
         kwargs = ARGS[f"{op.group}.{op.method}"](None, worlds["async"])  # type: ignore[arg-type]
-        result = await getattr(getattr(client, op.group), op.method)(**kwargs)
+        result = await getattr(getattr(walker.async_, op.group), op.method)(**kwargs)
         if op.streaming or hasattr(result, "__aiter__"):  # streams, and pagers (first items)
             items = []
             async for item in result:
@@ -74,11 +107,13 @@ def test_async_client_walk(op: Operation, server: LocalServer, worlds: dict[str,
                 if len(items) == 3 and not op.streaming:
                     break
             result = items
-        await http.aclose()
-        recorder.check_all()
         return result
 
-    _check(op, asyncio.run(go()))
+    walker.recorder.requests.clear()
+    result = walker.loop.run_until_complete(go())
+    assert walker.recorder.requests, "no request was sent"
+    walker.check_requests()
+    _check(op, result)
 
 
 def _check(op: Operation, result: Any) -> None:
