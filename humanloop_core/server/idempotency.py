@@ -25,6 +25,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import lanes
+from .limits import read_body, replaying
 from .store import Row, Store
 from .store import base as store_base
 from .store.base import PENDING, applying
@@ -40,18 +41,6 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The whole request body, and whether the client disconnected while sending it."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"".join(chunks), True
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks), False
-
-
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, store: Store) -> None:
         self.app = app
@@ -63,8 +52,9 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         key = key_bytes.decode("latin-1")
-        body, gone = await _read_body(receive)
-        if gone:
+        # Unbounded here: BodyLimitMiddleware, outside this one, already bounded the body.
+        body = await read_body(receive)
+        if body is None:  # the client left while sending
             return
         fingerprint = hashlib.sha256(
             b"\n".join([scope["path"].encode(), scope.get("query_string", b""), body])).hexdigest()
@@ -109,15 +99,6 @@ class IdempotencyMiddleware:
 
     async def _run_and_keep(self, scope: Scope, body: bytes, receive: Receive, send: Send,
                             key: str, owner: str) -> None:
-        delivered = False
-
-        async def replay_receive() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
         held: list[Message] = []
         passthrough = False
 
@@ -132,7 +113,7 @@ class IdempotencyMiddleware:
                 held.append(message)
 
         try:
-            await self.app(scope, replay_receive, hold)
+            await self.app(scope, replaying(body, receive), hold)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await lanes.finishing(self.store.release_replay, key, owner)

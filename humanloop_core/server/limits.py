@@ -148,7 +148,7 @@ class BodyLimitMiddleware:
             await self._too_large(scope, receive, send, int(length))
             return
         try:
-            body = await self._read(receive)
+            body = await read_body(receive, self.limits.max_body_bytes)
         except _TooLarge:
             await self._too_large(scope, receive, send, None)
             return
@@ -158,31 +158,7 @@ class BodyLimitMiddleware:
         if problem is not None:
             await SafeJSONResponse({"detail": [problem]}, 422)(scope, receive, send)
             return
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _read(self, receive: Receive) -> bytes | None:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limits.max_body_bytes:
-                raise _TooLarge
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                return b"".join(chunks)
+        await self.app(scope, replaying(body, receive), send)
 
     async def _json_problem(self, scope: Scope, body: bytes) -> dict[str, Any] | None:
         if not body or b"json" not in (_header(scope, b"content-type") or b""):
@@ -202,6 +178,39 @@ class BodyLimitMiddleware:
         # Not drained: close, so the unread rest of the body is never taken for a request.
         headers = None if drained else {"connection": "close"}
         await SafeJSONResponse({"detail": detail}, 413, headers=headers)(scope, receive, send)
+
+
+async def read_body(receive: Receive, max_bytes: int | None = None) -> bytes | None:
+    """The whole request body; None if the client left while sending it. Over
+    ``max_bytes``, ``_TooLarge`` as soon as the total passes it (the rest stays unread)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` for the app after a middleware has read the body: the body once,
+    whole, then the client's own messages (a disconnect)."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 async def _drain(receive: Receive) -> bool:
