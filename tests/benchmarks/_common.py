@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import statistics
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -86,25 +87,33 @@ def adapter_rows(
 
     ``twin``/``ours`` are (adapter, SDK) variant names in ``timed`` (samples from
     :func:`samples`, interleaved). The adapter-only cost is the whole call minus the same
-    call made with the adapter's SDK directly, each at its best sample: what the adapter
-    adds on a quiet machine. Its ratio is ours over the twin's (the goal is ``target``);
-    the whole-call and SDK-alone rows follow, each relative to the twin's. ``floor``
-    names a variant doing nothing inside the framework: what any adapter pays, shown
-    relative to the twin's adapter-only cost.
+    call made with the adapter's SDK, paired repeat by repeat (the two samples of a repeat
+    are neighbours in time, so drift in the machine's speed cancels), then the median
+    over repeats: the difference of two large timings is noisy, and a median of paired
+    differences is steadier than a difference of two independent bests. Its ratio is ours
+    over the twin's (the goal is ``target``); the target column also gives the spread,
+    the interquartile range of the per-repeat ratios. The whole-call and SDK-alone rows
+    follow (best samples), each relative to the twin's. ``floor`` names a variant doing
+    nothing inside the framework: what any adapter pays, shown relative to the twin's
+    adapter-only cost.
     """
     best = {name: min(values) for name, values in timed.items()}
 
-    def only(pair: tuple[str, str]) -> float:
+    def paired(pair: tuple[str, str]) -> list[float]:
         # noise on a busy machine can push a small difference below zero: floor at 1 ns
-        return max(best[pair[0]] - best[pair[1]], 1e-9)
+        return [max(a - b, 1e-9) for a, b in zip(timed[pair[0]], timed[pair[1]], strict=True)]
 
-    twin_only, ours_only = only(twin), only(ours)
+    twin_each, ours_each = paired(twin), paired(ours)
+    twin_only, ours_only = statistics.median(twin_each), statistics.median(ours_each)
+    ratios = sorted(o / t for o, t in zip(ours_each, twin_each, strict=True))
+    spread = (f"{target}, IQR {_quantile(ratios, 0.25):.2f}-{_quantile(ratios, 0.75):.2f}x "
+              f"over {len(ratios)} repeats")
     floor_rows = [] if floor is None else [
         row(f"{label}, framework floor: {floor}", best[floor] * 1e6, unit, best[floor] / twin_only)]
     return [
         row(f"{label}, adapter only: {twin[0]} - {twin[1]}", twin_only * 1e6, unit, 1.0),
         row(f"{label}, adapter only: {ours[0]} - {ours[1]}", ours_only * 1e6, unit,
-            ours_only / twin_only, target),
+            ours_only / twin_only, spread),
         *floor_rows,
         row(f"{label}, whole call: {twin[0]}", best[twin[0]] * 1e6, unit, 1.0),
         row(f"{label}, whole call: {ours[0]}", best[ours[0]] * 1e6, unit,
@@ -113,3 +122,11 @@ def adapter_rows(
         row(f"{label}, SDK alone: {ours[1]}", best[ours[1]] * 1e6, unit,
             best[ours[1]] / best[twin[1]]),
     ]
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """Linear-interpolated quantile of an already sorted, non-empty list."""
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
