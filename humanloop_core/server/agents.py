@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -25,10 +26,10 @@ from typing import Any
 
 from humanloop_core import types as t
 
-from . import fileformat, files, logs, sampling
+from . import calls, fileformat, files, logs, sampling
 from .errors import ApiProblem, invalid
 from .providers import Completion, ProviderError, ProviderRegistry, ProviderRequest
-from .rendering import render_messages
+from .rendering import render_messages, template_variables
 from .sandbox import Sandbox, SandboxError
 from .store import Row, Store, new_id, now
 
@@ -36,6 +37,7 @@ AGENT = files.KINDS["agent"]
 TOOL = files.KINDS["tool"]
 DEFAULT_MAX_ITERATIONS = 5
 MAX_ITERATIONS = 50  # model turns of one call, at most
+MAX_DEPTH = 3  # agents calling agents as tools, at most this deep (an agent may link itself)
 _NOT_LOGGED = ("stream", "provider_api_keys", "return_inputs", "include_trace_children")
 
 
@@ -51,6 +53,7 @@ class AgentRun:
     api_key: str | None
     tool_choice: Any = None
     saved: bool = True  # False when the caller asked save=false: nothing is stored
+    depth: int = 0  # 0 for a called agent; 1 for an agent it runs as a tool, ...
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -131,13 +134,27 @@ def _tools(store: Store, kernel: dict[str, Any]) -> dict[str, dict[str, Any]]:
         else:
             link = tool.get("link") or {}
             linked = store.get_file(link.get("file_id", ""))
-            if linked is None or linked["type"] != "tool":
-                continue  # linked prompts/agents as tools are not run by this server
+            if linked is None or linked["type"] not in ("tool", "prompt", "agent"):
+                continue
             version = files.resolve_version(store, linked, link.get("version_id"))
-            entry.update(function=version["kernel"].get("function") or {}, file=linked, version=version)
+            function = version["kernel"].get("function") or {} if linked["type"] == "tool" \
+                else _file_function(linked, version)
+            entry.update(function=function, file=linked, version=version)
         if entry.get("function", {}).get("name"):
             found[entry["function"]["name"]] = entry
     return found
+
+
+def _file_function(file: Row, version: Row) -> dict[str, Any]:
+    """A linked prompt or agent as a function the model can call: named after the file,
+    its template's inputs as (string) parameters; a call runs it with them as inputs."""
+    kernel = version["kernel"]
+    names = template_variables(kernel.get("template"), kernel.get("template_language"))
+    about = (file.get("meta") or {}).get("description") or kernel.get("description")
+    return {"name": re.sub(r"[^A-Za-z0-9_-]", "_", file["path"].rsplit("/", 1)[-1])[:64],
+            "description": about or f"Calls the {file['type']} {file['path']}",
+            "parameters": {"type": "object", "properties": {n: {"type": "string"} for n in names},
+                           "required": list(names)}}
 
 
 def _event(run: AgentRun, kind: str, message: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -183,11 +200,13 @@ async def loop(run: AgentRun, registry: ProviderRegistry, sandbox: Sandbox) -> A
         pending, stop = [], False
         for call in completion.tool_calls:
             tool = tools.get(call["function"]["name"])
-            if tool is None or tool["file"] is None or not tool["version"]["kernel"].get("source_code"):
+            if tool is None or tool["file"] is None or (
+                    tool["file"]["type"] == "tool" and not tool["version"]["kernel"].get("source_code")):
                 pending.append(call)
                 continue
             yield _event(run, "tool_start", f"running tool {call['function']['name']}", call)
-            result = await _run_tool(run, sandbox, tool, call)
+            result = await _run_tool(run, sandbox, tool, call) if tool["file"]["type"] == "tool" \
+                else await _run_file(run, registry, sandbox, tool, call)
             run.messages.append({"role": "tool", "tool_call_id": call["id"], "content": result})
             yield _event(run, "tool_end", f"tool {call['function']['name']} returned")
             stop = stop or tool["stop"]
@@ -245,6 +264,39 @@ async def _run_tool(run: AgentRun, sandbox: Sandbox, tool: dict[str, Any], call:
         await asyncio.to_thread(logs.create_log, run.store, "tool", tool["file"], tool["version"],
                                 fields, trace_parent_id=run.log_id)
     return str(fields.get("output") if "output" in fields else f"error: {fields['error']}")
+
+
+async def _run_file(run: AgentRun, registry: ProviderRegistry, sandbox: Sandbox,
+                    tool: dict[str, Any], call: dict[str, Any]) -> str:
+    """Call a linked prompt or agent with the call's arguments as its inputs, logged (as
+    calls of it are) in the agent's trace; the answer (or the error) goes back to the model."""
+    file, version = tool["file"], tool["version"]
+    provider = run.kernel.get("provider") or "openai"
+    try:
+        arguments = json.loads(call["function"].get("arguments") or "{}")
+        inputs = arguments if isinstance(arguments, dict) else {"arguments": arguments}
+        fields: dict[str, Any] = {
+            "id": file["id"], "inputs": inputs, "save": run.saved,
+            "trace_parent_id": run.log_id if run.saved else None,
+            "provider_api_keys": {provider: run.api_key}
+            if run.api_key and provider in t.ProviderApiKeys.model_fields else None}
+        if file["type"] == "prompt":
+            plan = await calls.prepare_off_loop(run.store, t.PromptCallRequest.model_validate(fields),
+                                                version["id"], None)
+            answer = await calls.call(run.store, registry, plan)
+            return str((answer.get("logs") or [{}])[0].get("output") or "")
+        if run.depth + 1 >= MAX_DEPTH:
+            return f"error: agents run as tools nest at most {MAX_DEPTH} deep"
+        nested = await asyncio.to_thread(start, run.store, t.AgentsCallStreamRequest.model_validate(fields),
+                                         version["id"], None)
+        nested.depth = run.depth + 1
+        async for _ in loop(nested, registry, sandbox):
+            pass
+        if nested.body.get("log_status") != "complete":
+            return f"error: the agent {file['path']} stopped for tool calls it cannot run"
+        return str(nested.body.get("output") or "")
+    except (ApiProblem, ValueError) as exc:
+        return f"error: {exc}"
 
 
 async def _finish(run: AgentRun, reason: str, status: str, kind: str = "agent_turn_end") -> dict[str, Any]:

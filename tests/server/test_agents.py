@@ -154,3 +154,56 @@ def test_server_side_tool_gets_its_environment_variables(
     stored = log.json() if not isinstance(log, dict) else str(log)
     assert secret[::-1] in stored and secret not in stored and secret not in result.json()
     assert secret not in caplog.text
+
+
+def test_linked_prompt_and_agent_run_as_tools_server_side(sdk: Humanloop, unique_path: str) -> None:
+    prompt = sdk.prompts.upsert(path=unique_path + "/translator", **MOCK, template=[
+        {"role": "user", "content": "Translate {{text}}"}], description="Translates text")
+    helper = sdk.agents.upsert(path=unique_path + "/helper", **MOCK, template=[
+        {"role": "user", "content": "Help with {{topic}}"}])
+    agent = sdk.agents.upsert(path=unique_path + "/agent", **MOCK, template=[
+        {"role": "system", "content": "You route."}], tools=[
+        {"type": "file", "link": {"file_id": prompt.id}, "on_agent_call": "continue"},
+        {"type": "file", "link": {"file_id": helper.id}, "on_agent_call": "continue"}])
+    fetched = sdk.agents.get(id=agent.id)
+    assert fetched.id == agent.id
+    # the model calls the prompt by its file name with its inputs; the server runs it
+    result = sdk.agents.call(id=agent.id, messages=[{"role": "user", "content": "translator 'hello'"}])
+    assert result.log_status == "complete" and result.finish_reason == "stop"
+    tool_message = next(m for m in result.messages if m.role == "tool")
+    assert tool_message.content and not tool_message.content.startswith("error")
+    assert result.output == f"The tool returned: translator -> {tool_message.content}"
+    log = sdk.logs.get(id=result.id)
+    children = [c if isinstance(c, dict) else c.dict() for c in (
+        log.trace_children if not isinstance(log, dict) else log["trace_children"])]
+    called = [c for c in children if (c.get("prompt") or {}).get("id") == prompt.id]
+    assert len(called) == 1 and called[0]["inputs"] == {"text": "hello"}
+    assert called[0]["messages"][0]["content"] == "Translate hello"
+    assert called[0]["output"] == tool_message.content
+    # an agent as a tool: run to its end, its answer goes back; its log joins the trace
+    result = sdk.agents.call(id=agent.id, messages=[{"role": "user", "content": "helper 'maps'"}])
+    tool_message = next(m for m in result.messages if m.role == "tool")
+    assert result.log_status == "complete" and tool_message.content
+    assert not tool_message.content.startswith("error")
+    log = sdk.logs.get(id=result.id)
+    children = [c if isinstance(c, dict) else c.dict() for c in (
+        log.trace_children if not isinstance(log, dict) else log["trace_children"])]
+    nested = [c for c in children if (c.get("agent") or {}).get("id") == helper.id
+              and c.get("source") != "agent_turn"]
+    assert len(nested) == 1 and nested[0]["inputs"] == {"topic": "maps"}
+    assert nested[0]["output"] == tool_message.content
+
+
+def test_an_agent_linking_itself_stops_at_the_depth_limit(sdk: Humanloop, unique_path: str) -> None:
+    first = sdk.agents.upsert(path=unique_path + "/loop", **MOCK, template=[
+        {"role": "user", "content": "Go {{x}}"}])
+    sdk.agents.upsert(path=unique_path + "/loop", **MOCK, template=[
+        {"role": "user", "content": "Go {{x}}"}], tools=[
+        {"type": "file", "link": {"file_id": first.id}, "on_agent_call": "continue"}],
+        max_iterations=2)
+    # each level's message names the tool again ("Go loop"), so each calls itself once more
+    result = sdk.agents.call(path=unique_path + "/loop", inputs={"x": "loop 'loop'"})
+    assert result.log_status == "complete"
+    # three agents run (the called one and two nested), the third's call of itself is refused
+    assert result.output == ("The tool returned: loop -> " * 3
+                             + "error: agents run as tools nest at most 3 deep")
