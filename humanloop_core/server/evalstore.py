@@ -106,9 +106,9 @@ class EvalTables(Protocol):
     """The methods, shared by inheritance (a protocol's methods are inherited by classes
     that name it); the host class supplies ``_all``, ``_one`` and ``_write``."""
 
-    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: raise NotImplementedError
-    def _one(self, sql: str, args: Sequence[Any] = ()) -> Row | None: raise NotImplementedError
-    def _write(self, statements: Sequence[Statement]) -> Any: raise NotImplementedError
+    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
+    def _one(self, sql: str, args: Sequence[Any] = ()) -> Row | None: ...
+    def _write(self, statements: Sequence[Statement]) -> Any: ...
 
     # -- jobs -------------------------------------------------------------------------------
     def enqueue_jobs(self, jobs: Sequence[Row]) -> None:

@@ -26,8 +26,8 @@ _CHUNK = 400
 class SpanTables(Protocol):
     """The methods, shared by inheritance; the host class supplies ``_all`` and ``_write``."""
 
-    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: raise NotImplementedError
-    def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> Any: raise NotImplementedError
+    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
+    def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> Any: ...
 
     def put_otlp_spans(self, spans: Sequence[tuple[str, str, str | None]]) -> None:
         """Remember spans that are not logs, as (trace id, span id, parent span id); a span

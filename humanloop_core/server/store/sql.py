@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -129,7 +130,7 @@ _LOG_COLUMNS = ("id", "type", "file_id", "version_id", "created_at", "trace_pare
 
 
 class SqlStore(EvalTables, SpanTables):
-    """:class:`~.base.Store` over SQL; subclasses provide the connections."""
+    """:class:`~.base.Store` over SQL; subclasses provide connections (the abstract methods)."""
 
     # Dialect words: a case-insensitive LIKE, the column giving files their insertion order,
     # and a statement that locks one file row for a transaction (None: the transaction
@@ -144,24 +145,18 @@ class SqlStore(EvalTables, SpanTables):
         self._environments: list[Row] | None = None
         self._replays_since_prune = 0
 
-    # -- what a subclass provides -----------------------------------------------------
-    def _acquire(self) -> Conn:
-        raise NotImplementedError
-
-    def _release(self, conn: Conn) -> None:
-        raise NotImplementedError
-
-    def _begin(self, conn: Conn) -> None:
-        raise NotImplementedError
-
-    def _commit(self, conn: Conn) -> None:
-        raise NotImplementedError
-
-    def _rollback(self, conn: Conn) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _acquire(self) -> Conn: ...
+    @abstractmethod
+    def _release(self, conn: Conn) -> None: ...
+    @abstractmethod
+    def _begin(self, conn: Conn) -> None: ...
+    @abstractmethod
+    def _commit(self, conn: Conn) -> None: ...
+    @abstractmethod
+    def _rollback(self, conn: Conn) -> None: ...
+    @abstractmethod
+    def close(self) -> None: ...
 
     # -- plumbing ---------------------------------------------------------------------
     def transaction(self, *, lock_file: str | None = None) -> _Unit:
